@@ -1,0 +1,221 @@
+"""Settings: the one place for every default, documented field by field.
+
+All defaults live here. A TOML run configuration (see ``examples/run.toml``)
+overrides them under a ``[settings]`` table; unknown keys are an error, so a
+typo never silently falls back to a default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import ConfigError
+
+MODES: tuple[str, ...] = ("walk", "bike", "car")
+FACILITY_TYPES: tuple[str, ...] = ("gp", "school", "supermarket")
+
+# Default car speeds (km/h) per OSM highway class, used when a way has no
+# usable ``maxspeed``. Dutch general limits: 130/100 motorway, 100/80 autoweg
+# (trunk), 80 outside and 50 inside built-up areas, 30 in residential zones,
+# walking pace (15) on living streets ("woonerf").
+DEFAULT_CAR_SPEEDS_KMH: dict[str, float] = {
+    "motorway": 100.0,
+    "motorway_link": 60.0,
+    "trunk": 80.0,
+    "trunk_link": 50.0,
+    "primary": 70.0,
+    "primary_link": 50.0,
+    "secondary": 60.0,
+    "secondary_link": 40.0,
+    "tertiary": 50.0,
+    "tertiary_link": 40.0,
+    "unclassified": 45.0,
+    "residential": 30.0,
+    "living_street": 15.0,
+    "service": 15.0,
+    "road": 30.0,
+}
+
+# Highway classes each mode may use when no access tag says otherwise
+# (Dutch defaults: no walking or cycling on motorways and "autowegen" (trunk);
+# cyclists not on footways or pedestrian areas unless tagged bicycle=yes).
+DEFAULT_ALLOWED_HIGHWAYS: dict[str, tuple[str, ...]] = {
+    "car": tuple(DEFAULT_CAR_SPEEDS_KMH),
+    "bike": (
+        "primary", "primary_link", "secondary", "secondary_link", "tertiary",
+        "tertiary_link", "unclassified", "residential", "living_street",
+        "service", "road", "track", "cycleway", "path", "bridleway",
+    ),
+    "walk": (
+        "primary", "primary_link", "secondary", "secondary_link", "tertiary",
+        "tertiary_link", "unclassified", "residential", "living_street",
+        "service", "road", "track", "cycleway", "path", "footway",
+        "pedestrian", "steps", "bridleway", "corridor",
+    ),
+}
+
+# Highway classes a cell or facility may be linked to (one does not step from
+# a house onto a motorway). Ferries are never link targets.
+DEFAULT_UNLINKABLE_HIGHWAYS: tuple[str, ...] = (
+    "motorway", "motorway_link", "trunk", "trunk_link",
+)
+
+# Facility tag rules. A feature is of a type when it matches any ``include``
+# rule and no ``exclude`` rule. A rule maps tag -> accepted values; "*" accepts
+# any value; a value "!v" means "tag present and none of its ;-separated values
+# is v" (so ``healthcare:speciality=general;paediatrics`` still counts as a GP).
+DEFAULT_FACILITY_TAGS: dict[str, dict[str, list[dict[str, list[str]]]]] = {
+    "gp": {
+        "include": [{"amenity": ["doctors"]}, {"healthcare": ["doctor"]}],
+        "exclude": [{"healthcare:speciality": ["!general"]}],
+    },
+    "school": {
+        "include": [{"amenity": ["school"]}],
+        "exclude": [{"isced:level": ["!1"]}, {"school": ["!primary"]}],
+    },
+    "supermarket": {
+        "include": [{"shop": ["supermarket"]}],
+        "exclude": [],
+    },
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every tunable of a run, with its documented default.
+
+    Attributes
+    ----------
+    crs
+        Projected CRS all geometry is brought into (metres). RD New by default.
+    modes
+        Road modes to compute.
+    facility_types
+        Facility types to compute; each needs a rule in ``facility_tags`` when
+        facilities come from OSM.
+    walk_speed_kmh, bike_speed_kmh
+        Uniform speeds on every usable way for walking and cycling.
+    car_speeds_kmh
+        Car speed per highway class when ``maxspeed`` is absent or unusable.
+    use_maxspeed
+        Use a way's ``maxspeed`` tag for cars (``NL:urban`` = 50,
+        ``NL:rural`` = 80, ``NL:motorway`` = 130, mph converted).
+    allowed_highways
+        Highway classes each mode may use by default; explicit access tags
+        (``access``, ``motor_vehicle``, ``bicycle``, ``foot`` ...) override.
+    unlinkable_highways
+        Highway classes never used as link targets for cells and facilities.
+    ferry_speed_kmh
+        Ferry speed when a ``route=ferry`` way has no ``duration`` tag.
+    connector_speed_kmh
+        Speed on the straight connector from a point (cell centroid, facility)
+        to its nearest usable edge, per mode.
+    max_link_distance_m
+        A point farther than this from every usable edge is *unlinked*: it is
+        counted and reported, never snapped far away.
+    keep_largest_component
+        Keep only the largest strongly connected component per mode.
+    thresholds_min
+        Travel-time thresholds (minutes) for counts and population shares.
+    facility_tags
+        OSM tag rules per facility type (see ``DEFAULT_FACILITY_TAGS``).
+    missing_below
+        Grid values below this are CBS suppression codes (-99997 "secret",
+        -99995 "not applicable") and become missing.
+    """
+
+    crs: str = "EPSG:28992"
+    modes: tuple[str, ...] = MODES
+    facility_types: tuple[str, ...] = FACILITY_TYPES
+    walk_speed_kmh: float = 5.0
+    bike_speed_kmh: float = 15.0
+    car_speeds_kmh: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_CAR_SPEEDS_KMH))
+    use_maxspeed: bool = True
+    allowed_highways: dict[str, tuple[str, ...]] = field(
+        default_factory=lambda: dict(DEFAULT_ALLOWED_HIGHWAYS)
+    )
+    unlinkable_highways: tuple[str, ...] = DEFAULT_UNLINKABLE_HIGHWAYS
+    ferry_speed_kmh: float = 10.0
+    connector_speed_kmh: dict[str, float] = field(
+        default_factory=lambda: {"walk": 5.0, "bike": 15.0, "car": 15.0}
+    )
+    max_link_distance_m: float = 1600.0
+    keep_largest_component: bool = True
+    thresholds_min: tuple[int, ...] = (5, 10, 15, 30)
+    facility_tags: dict[str, dict[str, list[dict[str, list[str]]]]] = field(
+        default_factory=lambda: json.loads(json.dumps(DEFAULT_FACILITY_TAGS))
+    )
+    missing_below: float = -99000.0
+
+    def __post_init__(self) -> None:
+        for mode in self.modes:
+            if mode not in MODES:
+                raise ConfigError(f"unknown mode {mode!r}; expected one of {MODES}")
+            if mode not in self.connector_speed_kmh:
+                raise ConfigError(f"connector_speed_kmh has no speed for mode {mode!r}")
+        for speed_name in ("walk_speed_kmh", "bike_speed_kmh", "ferry_speed_kmh"):
+            if not getattr(self, speed_name) > 0:
+                raise ConfigError(f"{speed_name} must be positive")
+        if any(v <= 0 for v in self.car_speeds_kmh.values()):
+            raise ConfigError("car_speeds_kmh values must be positive")
+        if not self.max_link_distance_m > 0:
+            raise ConfigError("max_link_distance_m must be positive")
+        if not self.thresholds_min or sorted(self.thresholds_min) != list(self.thresholds_min):
+            raise ConfigError("thresholds_min must be a non-empty increasing list of minutes")
+        for ftype in self.facility_types:
+            if ftype not in self.facility_tags:
+                raise ConfigError(f"facility type {ftype!r} has no rule in facility_tags")
+
+    # -- (de)serialisation -------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able dict (tuples become lists), for manifests and digests."""
+        return json.loads(json.dumps(dataclasses.asdict(self)))
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "Settings":
+        """Defaults overridden by ``values``; unknown keys raise ConfigError.
+
+        Dict-valued settings (``car_speeds_kmh``, ``connector_speed_kmh``,
+        ``allowed_highways``, ``facility_tags``) are merged key by key into the
+        defaults, so a user may override one highway speed alone.
+        """
+        known = {f.name: f for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - set(known))
+        if unknown:
+            raise ConfigError(f"unknown setting(s) {unknown}; known: {sorted(known)}")
+        defaults = cls()
+        kwargs: dict[str, Any] = {}
+        for name, value in values.items():
+            default = getattr(defaults, name)
+            if isinstance(default, dict):
+                if not isinstance(value, dict):
+                    raise ConfigError(f"setting {name!r} must be a table")
+                merged = dict(default)
+                merged.update(value)
+                if name == "allowed_highways":
+                    merged = {k: tuple(v) for k, v in merged.items()}
+                value = merged
+            elif isinstance(default, tuple):
+                value = tuple(value)
+            kwargs[name] = value
+        return cls(**kwargs)
+
+    def digest(self, *names: str) -> str:
+        """SHA-256 over the named settings (all when none), for cache keys."""
+        data = self.to_dict()
+        if names:
+            data = {n: data[n] for n in names}
+        blob = json.dumps(data, sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()
+
+    def mode_speed_kmh(self, mode: str) -> float:
+        """Uniform speed of a non-car mode."""
+        if mode == "walk":
+            return self.walk_speed_kmh
+        if mode == "bike":
+            return self.bike_speed_kmh
+        raise ConfigError(f"mode {mode!r} has no uniform speed")

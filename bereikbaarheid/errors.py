@@ -1,0 +1,36 @@
+"""Errors raised for bad input, each naming the file and what was expected."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class BereikbaarheidError(Exception):
+    """Base class of every error this package raises on purpose."""
+
+
+class InputError(BereikbaarheidError):
+    """An input file is missing, unreadable or not what was expected.
+
+    Parameters
+    ----------
+    path
+        The offending file (or folder).
+    message
+        What was wrong and what was expected, e.g. ``"column 'aantal_inwoners'
+        missing; expected a CBS grid GeoPackage"``.
+    """
+
+    def __init__(self, path: str | Path | None, message: str):
+        self.path = None if path is None else Path(path)
+        self.message = message
+        where = f"{self.path}: " if self.path is not None else ""
+        super().__init__(f"{where}{message}")
+
+
+class ConfigError(BereikbaarheidError):
+    """A setting or configuration file is invalid."""
+
+
+class CacheError(BereikbaarheidError):
+    """A cached network failed verification (it is rebuilt, never trusted)."""
