@@ -1,0 +1,95 @@
+"""Command line: ``bereikbaarheid demo`` and ``bereikbaarheid run CONFIG.toml``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from . import _progress, pipeline
+from .errors import BereikbaarheidError
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``bereikbaarheid`` command."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    _progress.set_quiet(args.quiet)
+    start = time.perf_counter()
+    try:
+        if args.command == "demo":
+            result = _demo(args)
+        else:
+            config = pipeline.RunConfig.from_toml(
+                args.config, output_dir=args.output, cache_dir=args.cache)
+            result = pipeline.run_profile(config)
+    except BereikbaarheidError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    _print_summary(result, time.perf_counter() - start)
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bereikbaarheid",
+        description="Accessibility profiles of Dutch regions: travel times from CBS grid "
+                    "cells to GP practices, primary schools and supermarkets.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="generate the built-in demo region and profile it")
+    demo.add_argument("--folder", type=Path, default=Path("demo_region"),
+                      help="where the demo inputs are written (default: demo_region)")
+    demo.add_argument("--seed", type=int, default=2024, help="generator seed (default: 2024)")
+    demo.add_argument("--scale", type=float, default=1.0,
+                      help="area multiplier; about 40 gives a million road nodes")
+    demo.add_argument("--facilities", choices=("osm", "csv"), default="osm",
+                      help="facility source: OSM tags (default) or the demo's CSV")
+
+    run = sub.add_parser("run", help="profile a region from a TOML run configuration")
+    run.add_argument("config", type=Path, help="run configuration (see examples/run.toml)")
+
+    for p in (demo, run):
+        p.add_argument("--output", type=Path, default=None,
+                       help="profiles folder (default: profiles, or the config's)")
+        p.add_argument("--cache", type=Path, default=None,
+                       help="network cache folder (default: network_cache)")
+        p.add_argument("-q", "--quiet", action="store_true",
+                       help="no progress bars or step messages")
+    return parser
+
+
+def _demo(args: argparse.Namespace) -> pipeline.ProfileResult:
+    from .demo import generate
+
+    _progress.say(f"generating the demo region in {args.folder} (seed {args.seed}, "
+                  f"scale {args.scale:g})")
+    region = generate.generate_demo(args.folder, seed=args.seed, scale=args.scale)
+    config = pipeline.RunConfig.from_toml(
+        region.config,
+        facilities=region.facilities_csv if args.facilities == "csv" else None,
+        output_dir=args.output, cache_dir=args.cache)
+    return pipeline.run_profile(config)
+
+
+def _print_summary(result: pipeline.ProfileResult, seconds: float) -> None:
+    manifest = result.manifest
+    summary = result.summary
+    region = summary[summary["level"] == "region"]
+    print(f"region {manifest['region']}: {len(result.cells)} cells, "
+          f"{region['population'].iloc[0]:,.0f} inhabitants; "
+          f"facilities {manifest['facilities']}")
+    print(f"{'type':<12}{'mode':<6}{'median min':>11}{'p90 min':>9}{'<=15 min':>10}"
+          f"{'unlinked':>10}{'unreached':>10}")
+    for row in region.itertuples():
+        print(f"{row.type:<12}{row.mode:<6}{row.median_time_s / 60:>11.1f}"
+              f"{row.p90_time_s / 60:>9.1f}{row.share_within_15min:>10.1%}"
+              f"{row.population_unlinked:>10,.0f}{row.population_unreachable:>10,.0f}")
+    for warning in manifest["warnings"]:
+        print(f"warning: {warning}")
+    steps = ", ".join(f"{k} {v:.1f}s" for k, v in manifest["timings_s"].items())
+    print(f"steps: {steps}; total {seconds:.1f}s")
+    print("written:")
+    for path in result.files.values():
+        print(f"  {path}")

@@ -1,0 +1,105 @@
+"""Writing a profile folder atomically: cells GeoParquet, summary CSV/JSON, manifest."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+# Bump the major version when a column is renamed or removed or its meaning
+# changes; the minor version when columns are added. Documented in
+# profiles/README.md.
+SCHEMA_VERSION = "1.0.0"
+
+FILES = {
+    "cells": "cells.parquet",
+    "summary_csv": "summary.csv",
+    "summary_json": "summary.json",
+    "manifest": "manifest.json",
+}
+
+
+def write_profile(
+    folder: str | Path,
+    cells: gpd.GeoDataFrame,
+    summary: pd.DataFrame,
+    manifest: dict[str, Any],
+) -> dict[str, Path]:
+    """Write a complete profile folder, replacing any earlier one in one step.
+
+    Everything is written to a temporary sibling folder first, which then
+    takes the place of ``folder``; a failure leaves the earlier profile (or
+    nothing) in place, never a mix.
+
+    Returns
+    -------
+    dict
+        The final path of each file, by the keys of ``FILES``.
+    """
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent))
+    try:
+        cells.to_parquet(tmp / FILES["cells"], index=False, compression="zstd")
+        summary.to_csv(tmp / FILES["summary_csv"], index=False, lineterminator="\n")
+        records = summary.to_dict(orient="records")
+        _write_json(tmp / FILES["summary_json"], {
+            "schema_version": SCHEMA_VERSION,
+            "region": manifest.get("region"),
+            "rows": records,
+        })
+        _write_json(tmp / FILES["manifest"], {**manifest, "files": dict(FILES)})
+        _replace_dir(tmp, folder)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+    return {key: folder / name for key, name in FILES.items()}
+
+
+def _replace_dir(new: Path, target: Path) -> None:
+    """Put ``new`` where ``target`` is, keeping the old one until the swap."""
+    old = None
+    if target.exists():
+        old = target.with_name(f".{target.name}.old-{os.getpid()}")
+        os.replace(target, old)
+    try:
+        os.replace(new, target)
+    except BaseException:
+        if old is not None:
+            os.replace(old, target)
+        raise
+    if old is not None:
+        shutil.rmtree(old)
+
+
+def _write_json(path: Path, data: Any) -> None:
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
+        json.dump(_jsonable(data), f, indent=2, ensure_ascii=False, allow_nan=False)
+        f.write("\n")
+
+
+def _jsonable(value: Any) -> Any:
+    """NaN/NA become null; numpy scalars, arrays and paths plain JSON values."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [_jsonable(v) for v in value]
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return None if math.isnan(value) or math.isinf(value) else float(value)
+    if isinstance(value, Path):
+        return str(value)
+    return value

@@ -1,0 +1,248 @@
+"""The road-profile run: read inputs, build or load networks, measure, summarise, write."""
+
+from __future__ import annotations
+
+import platform
+import tomllib
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from . import _io, _progress, export, profile
+from .config import Settings
+from .errors import ConfigError, InputError
+from .measures import access
+from .networks import cache
+from .sources import boundaries, facilities as facility_source, grid as grid_source
+
+_INPUT_KEYS = ("osm", "grid", "municipalities", "facilities")
+_PACKAGES = ("bereikbaarheid", "numpy", "scipy", "pandas", "numba", "geopandas",
+             "shapely", "pyogrio", "pyproj", "pyarrow", "osmium")
+
+
+@dataclass
+class RunConfig:
+    """What to run: a region, its input files, the output folders and settings.
+
+    Attributes
+    ----------
+    region
+        Name of the region; the profile goes to ``output_dir / region``.
+    osm
+        OpenStreetMap ``.osm.pbf`` covering the region (and a margin).
+    grid
+        CBS population grid GeoPackage (100 m or 500 m).
+    municipalities
+        Municipality boundaries (GeoPackage/GeoJSON, any CRS); the region is
+        the union of the selected municipalities.
+    facilities
+        ``"osm"`` to take facilities from the OSM file by the tag rules, or a
+        CSV/GeoPackage of facilities.
+    municipality_codes
+        Restrict the region to these municipalities (all when empty).
+    output_dir, cache_dir
+        Where profiles and cached networks go.
+    settings
+        Every tunable; see :class:`bereikbaarheid.config.Settings`.
+    """
+
+    region: str
+    osm: Path
+    grid: Path
+    municipalities: Path
+    facilities: str | Path = "osm"
+    municipality_codes: tuple[str, ...] = ()
+    output_dir: Path = Path("profiles")
+    cache_dir: Path = Path("network_cache")
+    settings: Settings = field(default_factory=Settings)
+
+    @classmethod
+    def from_toml(cls, path: str | Path, **overrides: Any) -> "RunConfig":
+        """Read a run configuration; input paths are relative to the file.
+
+        ``overrides`` (e.g. ``output_dir``) replace values from the file.
+        """
+        path = Path(path)
+        if not path.is_file():
+            raise InputError(path, "configuration file not found")
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise InputError(path, f"not valid TOML: {exc}") from None
+        unknown = sorted(set(data) - {"region", "inputs", "output", "settings"})
+        if unknown:
+            raise ConfigError(f"{path}: unknown table(s) {unknown}; expected region, inputs, "
+                              "output, settings")
+        region = data.get("region", {})
+        inputs = data.get("inputs", {})
+        output = data.get("output", {})
+        missing = [k for k in ("osm", "grid", "municipalities") if k not in inputs]
+        if "name" not in region or missing:
+            raise ConfigError(f"{path}: needs [region] name and [inputs] osm, grid, "
+                              f"municipalities (missing: {missing or ['name']})")
+        extra = sorted(set(inputs) - set(_INPUT_KEYS))
+        if extra:
+            raise ConfigError(f"{path}: unknown input(s) {extra}; expected {list(_INPUT_KEYS)}")
+        base = path.parent
+        fac = inputs.get("facilities", "osm")
+        values: dict[str, Any] = {
+            "region": str(region["name"]),
+            "municipality_codes": tuple(region.get("municipalities", ())),
+            "osm": base / inputs["osm"],
+            "grid": base / inputs["grid"],
+            "municipalities": base / inputs["municipalities"],
+            "facilities": fac if fac == "osm" else base / fac,
+            "output_dir": Path(output.get("folder", "profiles")),
+            "cache_dir": Path(output.get("cache", "network_cache")),
+            "settings": Settings.from_dict(data.get("settings", {})),
+        }
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+
+@dataclass
+class ProfileResult:
+    """What a run produced: the tables, where they were written, and the manifest."""
+
+    cells: gpd.GeoDataFrame
+    summary: pd.DataFrame
+    files: dict[str, Path]
+    manifest: dict[str, Any]
+
+
+def run_profile(config: RunConfig) -> ProfileResult:
+    """Run the road profile for one region and write it under ``config.output_dir``."""
+    settings = config.settings
+    timings = _progress.Timings()
+    warnings: list[str] = []
+    for key in ("osm", "grid", "municipalities"):
+        path = Path(getattr(config, key))
+        if not path.is_file():
+            raise InputError(path, f"{key} input not found")
+
+    with timings.step("read_inputs"):
+        _progress.say(f"reading municipalities {config.municipalities}")
+        munis = boundaries.read_municipalities(config.municipalities, settings)
+        if config.municipality_codes:
+            absent = sorted(set(config.municipality_codes) - set(munis["code"]))
+            if absent:
+                raise InputError(config.municipalities,
+                                 f"municipality code(s) {absent} not in the boundary file")
+            munis = munis[munis["code"].isin(config.municipality_codes)]
+        area = boundaries.region_polygon(munis)
+        _progress.say(f"reading population grid {config.grid}")
+        grid = grid_source.read_grid(config.grid, settings, mask=area)
+        cells = grid.cells
+        codes, names = boundaries.assign_municipality(
+            cells["x"].to_numpy(), cells["y"].to_numpy(), munis)
+        inside = pd.notna(codes)
+        if not inside.all():
+            warnings.append(f"{int((~inside).sum())} grid cells touch the region but have "
+                            "their centroid outside it; left out")
+        cells = cells.loc[inside].copy()
+        cells.insert(1, "municipality_code", codes[inside])
+        cells.insert(2, "municipality_name", names[inside])
+        cells = cells.reset_index(drop=True)
+
+    with timings.step("networks"):
+        _progress.say(f"road networks from {config.osm}")
+        networks, osm_facilities, cache_report = cache.load_or_build(
+            config.osm, settings, cache_dir=config.cache_dir)
+        for mode in settings.modes:
+            _progress.say(f"  {mode}: {cache_report[mode]}")
+
+    with timings.step("facilities"):
+        if str(config.facilities) == "osm":
+            fac = osm_facilities
+        else:
+            fac = facility_source.read_facilities(config.facilities, settings,
+                                                  types=settings.facility_types)
+        fac = fac[fac["type"].isin(settings.facility_types)].reset_index(drop=True)
+        fac = fac.assign(x=fac.geometry.x, y=fac.geometry.y)
+        for ftype in settings.facility_types:
+            if not (fac["type"] == ftype).any():
+                warnings.append(f"no facility of type {ftype!r} found; its travel times "
+                                "are empty")
+
+    with timings.step("travel_times"):
+        result = access.compute_access(
+            networks, cells["x"].to_numpy(), cells["y"].to_numpy(), fac, settings)
+        table = _rounded(result.table)
+        for mode, rep in result.report["modes"].items():
+            if rep["cells_unlinked"]:
+                warnings.append(f"{mode}: {rep['cells_unlinked']} cells farther than "
+                                f"{settings.max_link_distance_m:g} m from a usable road "
+                                "(unlinked, counted in the profile)")
+            for ftype, n in rep["facilities_unlinked"].items():
+                if n:
+                    warnings.append(f"{mode}: {n} {ftype} facilities unlinked (too far "
+                                    "from a usable road), left out")
+
+    with timings.step("profile"):
+        geometry = cells.geometry
+        attrs = cells.drop(columns="geometry")
+        cell_table = gpd.GeoDataFrame(
+            pd.concat([attrs, table], axis=1), geometry=geometry, crs=cells.crs)
+        summary = _rounded(profile.summarise(
+            cell_table, config.region, config.region, settings))
+
+    manifest = _manifest(config, grid.report, fac, cache_report, result.report,
+                         warnings, timings)
+    with timings.step("write"):
+        folder = Path(config.output_dir) / config.region
+        files = export.write_profile(folder, cell_table, summary, manifest)
+    return ProfileResult(cells=cell_table, summary=summary, files=files, manifest=manifest)
+
+
+def _rounded(df: pd.DataFrame) -> pd.DataFrame:
+    """Round times and distances to 0.1, shares to 1e-6: stable, readable tables."""
+    out = df.copy()
+    for col in out.columns:
+        if out[col].dtype != np.float64:
+            continue
+        if col.startswith("share"):
+            out[col] = out[col].round(6)
+        else:
+            out[col] = out[col].round(1)
+    return out
+
+
+def _input_record(path: Path) -> dict[str, Any]:
+    return {"path": str(path), "bytes": path.stat().st_size, "sha256": _io.file_digest(path)}
+
+
+def _manifest(config: RunConfig, grid_report, fac, cache_report, access_report, warnings,
+              timings) -> dict[str, Any]:
+    inputs = {k: _input_record(Path(getattr(config, k)))
+              for k in ("osm", "grid", "municipalities")}
+    if str(config.facilities) != "osm":
+        inputs["facilities"] = _input_record(Path(config.facilities))
+    versions = {}
+    for name in _PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return {
+        "schema_version": export.SCHEMA_VERSION,
+        "region": config.region,
+        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "inputs": inputs,
+        "facility_source": "osm" if str(config.facilities) == "osm" else "file",
+        "settings": config.settings.to_dict(),
+        "networks": cache_report,
+        "grid": grid_report,
+        "facilities": {t: int((fac["type"] == t).sum()) for t in config.settings.facility_types},
+        "access": access_report,
+        "warnings": warnings,
+        "python": platform.python_version(),
+        "packages": versions,
+        # Writing the folder itself is timed by the caller, not here.
+        "timings_s": dict(timings),
+    }

@@ -1,0 +1,119 @@
+"""Accessibility profiles: population-weighted summaries per region and municipality."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .config import Settings
+
+POPULATION = "aantal_inwoners"
+AGE_GROUPS: dict[str, str] = {
+    "0_14": "aantal_inwoners_0_tot_15_jaar",
+    "65_plus": "aantal_inwoners_65_jaar_en_ouder",
+}
+
+
+def summarise(
+    cells: pd.DataFrame, region_code: str, region_name: str, settings: Settings
+) -> pd.DataFrame:
+    """One row per (area, type, mode): the region first, then each municipality.
+
+    Parameters
+    ----------
+    cells
+        Cell table with ``municipality_code``, ``municipality_name``, the CBS
+        population columns and the access columns of
+        :func:`bereikbaarheid.measures.access.compute_access`.
+    region_code, region_name
+        Identify the region row.
+    settings
+        Types, modes and thresholds.
+
+    Notes
+    -----
+    Suppressed (missing) population counts as 0. Time statistics (mean,
+    median, p90) are over the population that reaches a facility; the
+    population that is unlinked or reaches none is reported beside them.
+    Shares within a threshold are of the whole population (group), so the
+    unreached count as "not within".
+    """
+    areas: list[tuple[str, str, str, np.ndarray]] = [
+        ("region", region_code, region_name, np.ones(len(cells), bool))
+    ]
+    codes = cells["municipality_code"]
+    names = cells.groupby("municipality_code", sort=True)["municipality_name"].first()
+    for code, name in names.items():
+        areas.append(("municipality", code, name, (codes == code).to_numpy()))
+
+    weights = {"all": _weights(cells, POPULATION)}
+    weights.update({g: _weights(cells, col) for g, col in AGE_GROUPS.items()})
+    rows = []
+    for level, code, name, in_area in areas:
+        for ftype in settings.facility_types:
+            cbs = cells[f"{ftype}_cbs_distance_m"].to_numpy(np.float64) if (
+                f"{ftype}_cbs_distance_m" in cells) else np.full(len(cells), np.nan)
+            for mode in settings.modes:
+                time_s = cells[f"{ftype}_{mode}_time_s"].to_numpy(np.float64)
+                linked = cells[f"{mode}_link_m"].notna().to_numpy()
+                rows.append(_area_row(level, code, name, ftype, mode, in_area, time_s,
+                                      linked, cbs, weights, settings.thresholds_min))
+    return pd.DataFrame(rows)
+
+
+def _area_row(level, code, name, ftype, mode, in_area, time_s, linked, cbs, weights,
+              thresholds_min) -> dict:
+    w = weights["all"][in_area]
+    t = time_s[in_area]
+    reached = np.isfinite(t)
+    row = {
+        "level": level, "area_code": code, "area_name": name,
+        "type": ftype, "mode": mode,
+        "n_cells": int(in_area.sum()),
+        "population": float(w.sum()),
+        "population_0_14": float(weights["0_14"][in_area].sum()),
+        "population_65_plus": float(weights["65_plus"][in_area].sum()),
+        "population_unlinked": float(w[~linked[in_area]].sum()),
+        "population_unreachable": float(w[linked[in_area] & ~reached].sum()),
+        "mean_time_s": _weighted_mean(t[reached], w[reached]),
+        "median_time_s": weighted_quantile(t[reached], w[reached], 0.5),
+        "p90_time_s": weighted_quantile(t[reached], w[reached], 0.9),
+    }
+    for group, prefix in (("all", "share"), ("0_14", "share_0_14"),
+                          ("65_plus", "share_65_plus")):
+        gw = weights[group][in_area]
+        total = gw.sum()
+        for minutes in thresholds_min:
+            within = reached & (np.where(reached, t, np.inf) <= minutes * 60.0)
+            row[f"{prefix}_within_{minutes}min"] = (
+                float(gw[within].sum() / total) if total > 0 else np.nan)
+    c = cbs[in_area]
+    ok = np.isfinite(c)
+    row["mean_cbs_distance_m"] = _weighted_mean(c[ok], w[ok])
+    return row
+
+
+def _weights(cells: pd.DataFrame, column: str) -> np.ndarray:
+    if column not in cells:
+        return np.zeros(len(cells))
+    return np.nan_to_num(cells[column].to_numpy(np.float64), nan=0.0)
+
+
+def _weighted_mean(values: np.ndarray, weights: np.ndarray) -> float:
+    total = weights.sum()
+    return float(np.dot(values, weights) / total) if total > 0 else np.nan
+
+
+def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
+    """Smallest value whose cumulative weight share reaches ``q`` (inverse CDF).
+
+    Cells with zero weight do not count. NaN when the total weight is 0.
+    """
+    keep = weights > 0
+    values, weights = values[keep], weights[keep]
+    if len(values) == 0:
+        return np.nan
+    order = np.argsort(values, kind="stable")
+    cum = np.cumsum(weights[order])
+    i = int(np.searchsorted(cum, q * cum[-1] * (1 - 1e-12), side="left"))
+    return float(values[order][min(i, len(values) - 1)])

@@ -1,0 +1,39 @@
+"""Hand-made RoadNetworks for tests."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bereikbaarheid.networks.graph import RoadNetwork
+
+
+def make_network(coords, edges, *, speed_ms: float = 1.0, mode: str = "walk",
+                 linkable=None) -> RoadNetwork:
+    """Network from node coordinates and directed edges ``(u, v)``.
+
+    Edge lengths are the straight-line distances; times are length / speed.
+    """
+    coords = np.asarray(coords, dtype=np.float64)
+    edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
+    order = np.lexsort((edges[:, 1], edges[:, 0]))
+    edges = edges[order]
+    n = len(coords)
+    length = np.hypot(*(coords[edges[:, 1]] - coords[edges[:, 0]]).T)
+    indptr = np.zeros(n + 1, np.int64)
+    np.cumsum(np.bincount(edges[:, 0], minlength=n), out=indptr[1:])
+    link_ok = np.ones(len(edges), bool) if linkable is None else np.asarray(linkable, bool)[order]
+    net = RoadNetwork(
+        mode=mode, crs="EPSG:28992",
+        node_x=coords[:, 0].copy(), node_y=coords[:, 1].copy(),
+        node_osm_id=np.arange(n, dtype=np.int64),
+        indptr=indptr, indices=edges[:, 1].astype(np.int32),
+        edge_time_s=length / speed_ms, edge_length_m=length,
+        edge_linkable=link_ok, edge_ferry=np.zeros(len(edges), bool),
+    )
+    net.validate()
+    return net
+
+
+def both_ways(pairs):
+    """Directed edges in both directions for each undirected pair."""
+    return [(u, v) for u, v in pairs] + [(v, u) for u, v in pairs]
