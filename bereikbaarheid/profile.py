@@ -70,6 +70,8 @@ def _area_row(level, code, name, ftype, mode, in_area, time_s, linked, cbs, weig
         "level": level, "area_code": code, "area_name": name,
         "type": ftype, "mode": mode,
         "n_cells": int(in_area.sum()),
+        "n_cells_unlinked": int((~linked[in_area]).sum()),
+        "n_cells_unreachable": int((linked[in_area] & ~reached).sum()),
         "population": float(w.sum()),
         "population_0_14": float(weights["0_14"][in_area].sum()),
         "population_65_plus": float(weights["65_plus"][in_area].sum()),
