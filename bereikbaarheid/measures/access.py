@@ -107,8 +107,9 @@ def compute_access(
                                     cell_conn / speed_ms, thresholds_s)
             for j, minutes in enumerate(settings.thresholds_min):
                 # Unlinked cells have no count (NA), not zero facilities.
-                columns[f"{prefix}_n_{minutes}min"] = pd.array(
-                    counts[:, j], dtype="Int32").where(cell_node >= 0, pd.NA)
+                col = pd.array(counts[:, j], dtype="Int32")
+                col[cell_node < 0] = pd.NA
+                columns[f"{prefix}_n_{minutes}min"] = col
         if mode == "car":
             columns.update(_cbs_distances(graph, n_cells, fac_type, settings))
         report["modes"][mode] = mode_report

@@ -1,0 +1,176 @@
+"""Per-way OSM tag rules: access, direction, speed and ferry duration per mode."""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Mapping
+
+from ..config import Settings
+
+ALLOWED_VALUES = frozenset(
+    {"yes", "permissive", "designated", "destination", "customers", "delivery", "official"}
+)
+DENIED_VALUES = frozenset({"no", "private", "agricultural", "forestry", "use_sidepath"})
+
+# Access keys from general to specific; the most specific key present with a
+# known value decides.
+ACCESS_KEYS: dict[str, tuple[str, ...]] = {
+    "car": ("access", "vehicle", "motor_vehicle", "motorcar"),
+    "bike": ("access", "vehicle", "bicycle"),
+    "walk": ("access", "foot"),
+}
+# Keys that may open a highway class the mode does not use by default
+# (``foot=yes`` on a trunk road); a bare ``access=yes`` never does.
+OPENING_KEYS: dict[str, tuple[str, ...]] = {
+    "car": ("motor_vehicle", "motorcar"),
+    "bike": ("bicycle",),
+    "walk": ("foot",),
+}
+
+# Dutch implicit limits for the ``NL:*`` maxspeed zone values; "walk" is the
+# speed on a woonerf as in the living_street default.
+MAXSPEED_ZONES_KMH: dict[str, float] = {
+    "NL:urban": 50.0, "NL:rural": 80.0, "NL:motorway": 130.0, "NL:trunk": 100.0,
+    "NL:zone30": 30.0, "NL:zone60": 60.0, "NL:living_street": 15.0, "walk": 15.0,
+}
+_MPH_TO_KMH = 1.609344
+_KNOT_TO_KMH = 1.852
+_SPEED = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(km/h|kmh|kph|mph|knots)?\s*$")
+_CLOCK = re.compile(r"^\s*(\d+):(\d{1,2})(?::(\d{1,2}))?\s*$")
+_MINUTES = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*$")
+_ISO = re.compile(r"^\s*PT(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?\s*$",
+                  re.IGNORECASE)
+
+_TRUE = frozenset({"yes", "true", "1"})
+_REVERSE = frozenset({"-1", "reverse"})
+_OPPOSITE = frozenset({"opposite", "opposite_lane", "opposite_track"})
+
+
+def _first_value(value: str | None) -> str | None:
+    return None if value is None else value.split(";")[0].strip().lower()
+
+
+def access_allowed(tags: Mapping[str, str], mode: str, settings: Settings) -> bool:
+    """May ``mode`` use this way (``highway`` or ``route=ferry``)?
+
+    A highway class in ``settings.allowed_highways[mode]`` is usable unless the
+    most specific access tag denies it; any other class only when a
+    mode-specific tag (``foot``, ``bicycle``, ``motor_vehicle``/``motorcar``)
+    allows it. Ferries are open to walking and cycling unless denied, and to
+    cars only with an explicit ``motor_vehicle``/``motorcar`` allowance
+    (a plain passenger ferry carries no cars).
+    """
+    ferry = tags.get("route") == "ferry"
+    if not ferry and tags.get("area") == "yes":
+        return False
+    verdict = None
+    for key in ACCESS_KEYS[mode]:
+        value = _first_value(tags.get(key))
+        if value in ALLOWED_VALUES:
+            verdict = True
+        elif value in DENIED_VALUES:
+            verdict = False
+    opened = any(_first_value(tags.get(k)) in ALLOWED_VALUES for k in OPENING_KEYS[mode])
+    if ferry:
+        default = mode != "car"
+    else:
+        default = tags.get("highway") in settings.allowed_highways.get(mode, ())
+    if verdict is None:
+        return default
+    if verdict and not default:
+        return opened
+    return verdict
+
+
+def directions(tags: Mapping[str, str], mode: str) -> tuple[bool, bool]:
+    """(forward, backward) usable along the way's node order for ``mode``."""
+    if mode == "walk" or tags.get("route") == "ferry":
+        return True, True
+    oneway = _first_value(tags.get("oneway"))
+    if oneway is None and (
+        tags.get("junction") in ("roundabout", "circular") or tags.get("highway") == "motorway"
+    ):
+        oneway = "yes"
+    if mode == "bike":
+        bike_oneway = _first_value(tags.get("oneway:bicycle"))
+        if bike_oneway is not None:
+            oneway = bike_oneway
+        elif any(tags.get(k) in _OPPOSITE for k in
+                 ("cycleway", "cycleway:left", "cycleway:right", "cycleway:both")):
+            oneway = "no"
+    if oneway in _TRUE:
+        return True, False
+    if oneway in _REVERSE:
+        return False, True
+    return True, True
+
+
+def parse_maxspeed_kmh(value: str | None) -> float | None:
+    """Speed of a ``maxspeed`` value in km/h, or None when it gives none.
+
+    Numbers (``"50"``, ``"50 mph"``), Dutch zones (``"NL:urban"``) and
+    ``"walk"`` are understood; of several values (``"60;50"``) the lowest is
+    taken; ``"none"``, ``"signals"`` and the like give None (class default).
+    """
+    if value is None:
+        return None
+    speeds = []
+    for part in value.split(";"):
+        part = part.strip()
+        if part in MAXSPEED_ZONES_KMH:
+            speeds.append(MAXSPEED_ZONES_KMH[part])
+            continue
+        match = _SPEED.match(part.lower())
+        if match:
+            speed = float(match.group(1))
+            unit = match.group(2)
+            if unit == "mph":
+                speed *= _MPH_TO_KMH
+            elif unit == "knots":
+                speed *= _KNOT_TO_KMH
+            if speed > 0:
+                speeds.append(speed)
+    return min(speeds) if speeds else None
+
+
+def parse_duration_s(value: str | None) -> float | None:
+    """Seconds of an OSM ``duration`` (``"HH:MM"``, ``"HH:MM:SS"``, minutes
+    ``"MM"``, ISO 8601 ``"PT1H10M"``), or None when unparseable or zero."""
+    if value is None:
+        return None
+    seconds = None
+    if match := _CLOCK.match(value):
+        h, m, s = match.groups()
+        seconds = int(h) * 3600 + int(m) * 60 + int(s or 0)
+    elif match := _MINUTES.match(value):
+        seconds = float(match.group(1)) * 60
+    elif (match := _ISO.match(value)) and any(match.groups()):
+        h, m, s = (float(g or 0) for g in match.groups())
+        seconds = h * 3600 + m * 60 + s
+    return float(seconds) if seconds and seconds > 0 else None
+
+
+def car_speed_kmh(tags: Mapping[str, str], settings: Settings) -> float:
+    """Car speed of a way: usable ``maxspeed`` when enabled, else the class
+    default; a class without a configured speed (``track`` opened by
+    ``motor_vehicle=yes``) gets the slowest configured speed."""
+    if settings.use_maxspeed:
+        speed = parse_maxspeed_kmh(tags.get("maxspeed"))
+        if speed is not None:
+            return speed
+    speed = settings.car_speeds_kmh.get(tags.get("highway", ""))
+    return speed if speed is not None else min(settings.car_speeds_kmh.values())
+
+
+def speed_kmh(tags: Mapping[str, str], mode: str, settings: Settings) -> float:
+    """Speed of ``mode`` on a (non-ferry) way in km/h."""
+    if mode == "car":
+        return car_speed_kmh(tags, settings)
+    return settings.mode_speed_kmh(mode)
+
+
+def ferry_duration_s(tags: Mapping[str, str]) -> float:
+    """Crossing time of a ferry way from its ``duration`` tag, NaN if absent."""
+    seconds = parse_duration_s(tags.get("duration"))
+    return math.nan if seconds is None else seconds

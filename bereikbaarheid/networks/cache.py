@@ -1,0 +1,256 @@
+"""On-disk cache of built networks and OSM facilities, keyed by input digests."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+
+from .. import _io, _progress
+from ..config import Settings
+from ..errors import InputError
+from ..sources import osm as osm_source
+from . import build
+from .graph import RoadNetwork
+
+# Bump when the stored layout or the meaning of an array changes.
+CACHE_FORMAT_VERSION = 1
+
+# Settings that change a built network of each mode, and those that change
+# OSM facilities; a change rebuilds only what depends on it.
+_COMMON_NETWORK_SETTINGS: tuple[str, ...] = (
+    "crs", "allowed_highways", "unlinkable_highways", "ferry_speed_kmh",
+    "keep_largest_component",
+)
+NETWORK_SETTINGS: dict[str, tuple[str, ...]] = {
+    "walk": (*_COMMON_NETWORK_SETTINGS, "walk_speed_kmh"),
+    "bike": (*_COMMON_NETWORK_SETTINGS, "bike_speed_kmh"),
+    "car": (*_COMMON_NETWORK_SETTINGS, "car_speeds_kmh", "use_maxspeed"),
+}
+FACILITY_SETTINGS: tuple[str, ...] = ("crs", "facility_types", "facility_tags")
+
+_ARRAY_DTYPES: dict[str, str] = {
+    "node_x": "float64", "node_y": "float64", "node_osm_id": "int64",
+    "indptr": "int64", "indices": "int32", "edge_time_s": "float64",
+    "edge_length_m": "float64", "edge_linkable": "bool", "edge_ferry": "bool",
+}
+
+
+def _package_version() -> str:
+    try:
+        return metadata.version("bereikbaarheid")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _key(*parts: str) -> str:
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def load_or_build(
+    pbf_path: str | Path, settings: Settings, cache_dir: str | Path = "network_cache"
+) -> tuple[dict[str, RoadNetwork], gpd.GeoDataFrame, dict[str, Any]]:
+    """Networks of every mode in ``settings.modes`` and the OSM facilities,
+    from the cache when valid, else built from one pass over the PBF.
+
+    A cached entry is used only when its key (cache format, package version,
+    SHA-256 of the PBF bytes and the relevant settings) matches and its
+    arrays verify (SHA-256 of the stored file, shapes, dtypes,
+    ``RoadNetwork.validate``). Anything else is rebuilt and overwritten, and
+    the report says why.
+
+    Parameters
+    ----------
+    pbf_path
+        OpenStreetMap ``.osm.pbf`` extract.
+    settings
+        Run settings.
+    cache_dir
+        Folder of the cache files (created when missing).
+
+    Returns
+    -------
+    networks
+        ``{mode: RoadNetwork}``.
+    facilities
+        GeoDataFrame as from :func:`bereikbaarheid.sources.osm.read_osm`.
+    report
+        Per mode and for ``"facilities"``: ``{"status": "reused"}`` or
+        ``{"status": "built", "reason": ...}``, reason one of ``"no cache"``,
+        ``"input changed"``, ``"settings changed"``, ``"version changed"``,
+        ``"verification failed: ..."``; ``"osm"`` holds the reader's report
+        when the PBF was read.
+    """
+    pbf_path = Path(pbf_path)
+    if not pbf_path.is_file():
+        raise InputError(pbf_path, "file not found; expected an OpenStreetMap .osm.pbf extract")
+    cache_dir = Path(cache_dir)
+    input_digest = _io.file_digest(pbf_path)
+    version = f"{CACHE_FORMAT_VERSION}/{_package_version()}"
+    stem = pbf_path.name.removesuffix(".pbf").removesuffix(".osm")
+
+    identity = {mode: {
+        "version": version,
+        "input_sha256": input_digest,
+        "settings_sha256": settings.digest(*NETWORK_SETTINGS[mode]),
+        "mode": mode,
+    } for mode in settings.modes}
+    facility_identity = {
+        "version": version,
+        "input_sha256": input_digest,
+        "settings_sha256": settings.digest(*FACILITY_SETTINGS),
+    }
+
+    networks: dict[str, RoadNetwork] = {}
+    report: dict[str, Any] = {}
+    for mode in settings.modes:
+        npz, sidecar = _mode_paths(cache_dir, stem, mode)
+        network, reason = _load_network(npz, sidecar, identity[mode])
+        if network is None:
+            report[mode] = {"status": "built", "reason": reason}
+            if reason != "no cache":
+                _progress.say(f"cached {mode} network not used ({reason}); rebuilding")
+        else:
+            _progress.say(f"reusing cached {mode} network from {npz}")
+            networks[mode] = network
+            report[mode] = {"status": "reused"}
+    facilities_path, facilities_sidecar = _facility_paths(cache_dir, stem)
+    facilities, reason = _load_facilities(facilities_path, facilities_sidecar, facility_identity)
+    report["facilities"] = (
+        {"status": "reused"} if facilities is not None else {"status": "built", "reason": reason}
+    )
+
+    missing = [mode for mode in settings.modes if mode not in networks]
+    if missing or facilities is None:
+        osm = osm_source.read_osm(pbf_path, settings)
+        report["osm"] = osm.report
+        for mode in missing:
+            network = build.build_network(osm, mode, settings)
+            npz, sidecar = _mode_paths(cache_dir, stem, mode)
+            _store_network(network, npz, sidecar, identity[mode])
+            networks[mode] = network
+        if facilities is None:
+            facilities = osm.facilities
+            _store_facilities(facilities, facilities_path, facilities_sidecar, facility_identity)
+    return {mode: networks[mode] for mode in settings.modes}, facilities, report
+
+
+def _mode_paths(cache_dir: Path, stem: str, mode: str) -> tuple[Path, Path]:
+    return cache_dir / f"{stem}.{mode}.npz", cache_dir / f"{stem}.{mode}.json"
+
+
+def _facility_paths(cache_dir: Path, stem: str) -> tuple[Path, Path]:
+    return cache_dir / f"{stem}.facilities.parquet", cache_dir / f"{stem}.facilities.json"
+
+
+def _identity_mismatch(stored: dict[str, Any], wanted: dict[str, Any]) -> str | None:
+    """Why a stored entry does not belong to the wanted inputs, or None."""
+    if stored.get("format_version") != CACHE_FORMAT_VERSION or stored.get("version") != wanted["version"]:
+        return "version changed"
+    if stored.get("input_sha256") != wanted["input_sha256"]:
+        return "input changed"
+    if stored.get("settings_sha256") != wanted["settings_sha256"]:
+        return "settings changed"
+    if stored.get("key") != _key(*(str(wanted[k]) for k in sorted(wanted))):
+        return "settings changed"
+    return None
+
+
+def _read_sidecar(sidecar: Path) -> dict[str, Any] | str:
+    try:
+        return json.loads(sidecar.read_text())
+    except (OSError, ValueError) as exc:
+        return f"verification failed: unreadable sidecar ({exc})"
+
+
+def _load_network(npz: Path, sidecar: Path, wanted: dict[str, Any]
+                  ) -> tuple[RoadNetwork | None, str]:
+    if not npz.exists() or not sidecar.exists():
+        return None, "no cache"
+    meta = _read_sidecar(sidecar)
+    if isinstance(meta, str):
+        return None, meta
+    mismatch = _identity_mismatch(meta, wanted)
+    if mismatch:
+        return None, mismatch
+    if _io.file_digest(npz) != meta.get("sha256"):
+        return None, "verification failed: stored arrays do not match their checksum"
+    try:
+        with np.load(npz, allow_pickle=False) as data:
+            arrays = {name: data[name] for name in RoadNetwork.ARRAYS}
+    except (OSError, ValueError, KeyError) as exc:
+        return None, f"verification failed: unreadable arrays ({exc})"
+    try:
+        for name, array in arrays.items():
+            shape, dtype = meta["arrays"][name]
+            expected = (shape, dtype, _ARRAY_DTYPES[name])
+            if (list(array.shape), str(array.dtype), str(array.dtype)) != expected:
+                return None, f"verification failed: array {name} has the wrong shape or dtype"
+        network = RoadNetwork(mode=meta["mode"], crs=meta["crs"], stats=meta["stats"], **arrays)
+    except (KeyError, TypeError, ValueError) as exc:
+        return None, f"verification failed: incomplete sidecar ({exc!r})"
+    try:
+        network.validate()
+    except ValueError as exc:
+        return None, f"verification failed: {exc}"
+    return network, "reused"
+
+
+def _store_network(network: RoadNetwork, npz: Path, sidecar: Path,
+                   identity: dict[str, Any]) -> None:
+    arrays = {name: getattr(network, name) for name in RoadNetwork.ARRAYS}
+    with _io.atomic_path(npz) as tmp:
+        with open(tmp, "wb") as f:
+            np.savez(f, **arrays)
+        digest = _io.file_digest(tmp)
+    meta = _sidecar_meta(identity, sha256=digest)
+    meta.update(
+        mode=network.mode, crs=network.crs, stats=network.stats,
+        arrays={name: [list(a.shape), str(a.dtype)] for name, a in arrays.items()},
+    )
+    with _io.atomic_open(sidecar, "w") as f:
+        json.dump(meta, f, indent=1, sort_keys=True)
+
+
+def _sidecar_meta(identity: dict[str, Any], sha256: str) -> dict[str, Any]:
+    return dict(
+        identity,
+        format_version=CACHE_FORMAT_VERSION,
+        key=_key(*(str(identity[k]) for k in sorted(identity))),
+        sha256=sha256,
+    )
+
+
+def _load_facilities(path: Path, sidecar: Path, wanted: dict[str, Any]
+                     ) -> tuple[gpd.GeoDataFrame | None, str]:
+    if not path.exists() or not sidecar.exists():
+        return None, "no cache"
+    meta = _read_sidecar(sidecar)
+    if isinstance(meta, str):
+        return None, meta
+    mismatch = _identity_mismatch(meta, wanted)
+    if mismatch:
+        return None, mismatch
+    if _io.file_digest(path) != meta.get("sha256"):
+        return None, "verification failed: stored facilities do not match their checksum"
+    try:
+        facilities = gpd.read_parquet(path)
+    except (OSError, ValueError) as exc:
+        return None, f"verification failed: unreadable facilities ({exc})"
+    if list(facilities.columns) != list(osm_source.FACILITY_COLUMNS):
+        return None, "verification failed: facility columns differ"
+    return facilities, "reused"
+
+
+def _store_facilities(facilities: gpd.GeoDataFrame, path: Path, sidecar: Path,
+                      identity: dict[str, Any]) -> None:
+    with _io.atomic_path(path) as tmp:
+        facilities.to_parquet(tmp, index=False)
+        digest = _io.file_digest(tmp)
+    with _io.atomic_open(sidecar, "w") as f:
+        json.dump(_sidecar_meta(identity, sha256=digest), f, indent=1, sort_keys=True)

@@ -1,0 +1,228 @@
+"""Municipality boundaries: the real PDOK-derived file, code columns, point assignment."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pyproj
+import pytest
+import shapely
+from hypothesis import given, settings as hyp_settings, strategies as st
+
+from bereikbaarheid.config import Settings
+from bereikbaarheid.errors import ConfigError, InputError
+from bereikbaarheid.sources import boundaries
+
+SETTINGS = Settings()
+
+
+@pytest.fixture(scope="module")
+def gemeenten(shared_data):
+    return boundaries.read_municipalities(shared_data / "boundaries" / "gemeenten.geojson",
+                                          SETTINGS)
+
+
+# -- the real file ------------------------------------------------------------------
+
+@pytest.mark.shared
+def test_real_file_has_342_municipalities_with_gm_codes(gemeenten):
+    assert len(gemeenten) == 342
+    assert list(gemeenten.columns) == ["code", "name", "geometry"]
+    assert gemeenten["code"].str.fullmatch(r"GM\d{4}").all()
+    assert gemeenten["code"].is_unique and gemeenten["code"].is_monotonic_increasing
+    assert gemeenten.crs.to_epsg() == 28992
+    assert gemeenten.is_valid.all()
+    assert set(gemeenten.geom_type) <= {"Polygon", "MultiPolygon"}
+
+
+@pytest.mark.shared
+def test_texel_lands_in_rd_coordinates(gemeenten):
+    texel = gemeenten.loc[gemeenten["code"] == "GM0448"].iloc[0]
+    assert texel["name"] == "Texel"
+    xmin, ymin, xmax, ymax = texel.geometry.bounds
+    # Texel spans about x 106-123 km, y 552-578 km in RD New
+    assert 100_000 < xmin < 110_000 and 118_000 < xmax < 126_000
+    assert 548_000 < ymin < 556_000 and 574_000 < ymax < 582_000
+    # Den Burg, the main village, lies inside
+    assert texel.geometry.contains(shapely.Point(116_500, 564_000))
+
+
+@pytest.mark.shared
+def test_declared_epsg4289_is_honoured_not_taken_for_wgs84(shared_data, gemeenten):
+    path = shared_data / "boundaries" / "gemeenten.geojson"
+    raw = gpd.read_file(path)
+    assert raw.crs.to_epsg() == 4289
+    lon, lat = shapely.get_coordinates(raw.geometry.iloc[0])[0]
+    as_declared = pyproj.Transformer.from_crs("EPSG:4289", "EPSG:28992", always_xy=True)
+    as_wgs84 = pyproj.Transformer.from_crs("EPSG:4326", "EPSG:28992", always_xy=True)
+    x, y = as_declared.transform(lon, lat)
+    code = raw["gemeenteCode"].iloc[0]
+    ours = gemeenten.loc[gemeenten["code"] == code].geometry.iloc[0]
+    assert ours.boundary.distance(shapely.Point(x, y)) < 1e-6
+    # reading it as WGS84 would shift every border by about 100 m
+    xw, yw = as_wgs84.transform(lon, lat)
+    assert 50 < np.hypot(x - xw, y - yw) < 200
+
+
+@pytest.mark.shared
+def test_real_region_polygon_and_assignment(gemeenten):
+    kop = boundaries.region_polygon(gemeenten, ["GM0400", "1911", 441, "0448"])
+    assert kop.contains(shapely.Point(116_500, 564_000))  # Den Burg, Texel
+    assert not kop.contains(shapely.Point(121_000, 487_000))  # Amsterdam
+    codes, names = boundaries.assign_municipality(
+        np.array([116_500.0, 121_000.0, 0.0]), np.array([564_000.0, 487_000.0, 0.0]), gemeenten)
+    assert codes.tolist() == ["GM0448", "GM0363", None]
+    assert names[0] == "Texel" and names[2] is None
+
+
+# -- column detection and code normalisation ----------------------------------------------
+
+def _two_squares(**columns):
+    return gpd.GeoDataFrame(
+        columns,
+        geometry=[shapely.box(0, 0, 1000, 1000), shapely.box(1000, 0, 2000, 1000)],
+        crs="EPSG:28992",
+    )
+
+
+@pytest.mark.parametrize("code_col, name_col", [
+    ("gemeentecode", "gemeentenaam"), ("gemeenteCode", "gemeenteNaam"),
+    ("GM_CODE", "GM_NAAM"), ("statcode", "statnaam"), ("code", "naam"),
+])
+def test_code_and_name_columns_are_detected(tmp_path, code_col, name_col):
+    path = tmp_path / "gm.gpkg"
+    _two_squares(**{code_col: ["GM0400", "GM0014"], name_col: ["Den Helder", "Groningen"]}
+                 ).to_file(path, driver="GPKG")
+    out = boundaries.read_municipalities(path, SETTINGS)
+    assert out["code"].tolist() == ["GM0014", "GM0400"]
+    assert out["name"].tolist() == ["Groningen", "Den Helder"]
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("GM0400", "GM0400"), ("gm0400", "GM0400"), ("0400", "GM0400"), ("400", "GM0400"),
+    (400, "GM0400"), (400.0, "GM0400"), (np.int64(14), "GM0014"), (" GM1911 ", "GM1911"),
+    ("WK040000", None), ("PV20", None), (12345, None), (400.5, None), (None, None),
+    (float("nan"), None), ("", None),
+])
+def test_normalise_code(value, expected):
+    assert boundaries.normalise_code(value) == expected
+
+
+def test_numeric_codes_and_explicit_columns_in_wgs84_geojson(tmp_path):
+    frame = gpd.GeoDataFrame(
+        {"nr": [448, 400], "label": ["Texel", "Den Helder"]},
+        geometry=[shapely.box(4.7, 53.0, 4.9, 53.2), shapely.box(4.7, 52.9, 4.8, 53.0)],
+        crs="EPSG:4326",
+    )
+    path = tmp_path / "gm.geojson"
+    frame.to_file(path, driver="GeoJSON")
+    out = boundaries.read_municipalities(path, SETTINGS, code_column="nr", name_column="label")
+    assert out["code"].tolist() == ["GM0400", "GM0448"]
+    assert 100_000 < out.geometry.iloc[1].centroid.x < 130_000
+
+
+def test_rows_with_one_code_are_merged(tmp_path):
+    path = tmp_path / "gm.gpkg"
+    _two_squares(code=["0448", "448"], naam=["Texel", "Texel"]).to_file(path, driver="GPKG")
+    out = boundaries.read_municipalities(path, SETTINGS)
+    assert out["code"].tolist() == ["GM0448"]
+    assert out.geometry.iloc[0].area == pytest.approx(2_000_000)
+
+
+def test_missing_name_column_gives_none(tmp_path):
+    path = tmp_path / "gm.gpkg"
+    _two_squares(GM_CODE=["GM0001", "GM0002"]).to_file(path, driver="GPKG")
+    assert boundaries.read_municipalities(path, SETTINGS)["name"].tolist() == [None, None]
+
+
+# -- errors -------------------------------------------------------------------------------
+
+def test_no_code_column_lists_columns(tmp_path):
+    path = tmp_path / "gm.gpkg"
+    _two_squares(id=[1, 2], titel=["a", "b"]).to_file(path, driver="GPKG")
+    with pytest.raises(InputError) as excinfo:
+        boundaries.read_municipalities(path, SETTINGS)
+    message = str(excinfo.value)
+    assert message.startswith(f"{path}: no municipality code column")
+    assert "['id', 'titel']" in message
+
+
+def test_bad_code_names_row(tmp_path):
+    path = tmp_path / "gm.gpkg"
+    _two_squares(statcode=["GM0400", "WK040001"]).to_file(path, driver="GPKG")
+    with pytest.raises(InputError, match=r"gm\.gpkg: row 2: field 'statcode': 'WK040001'"):
+        boundaries.read_municipalities(path, SETTINGS)
+
+
+@pytest.mark.filterwarnings("ignore:'crs' was not provided")
+def test_no_crs(tmp_path):
+    path = tmp_path / "gm.gpkg"
+    gpd.GeoDataFrame({"code": ["GM0400"]}, geometry=[shapely.box(0, 0, 1, 1)]).to_file(
+        path, driver="GPKG")
+    with pytest.raises(InputError, match=r"gm\.gpkg: no CRS"):
+        boundaries.read_municipalities(path, SETTINGS)
+
+
+def test_missing_file_and_unknown_columns(tmp_path):
+    with pytest.raises(InputError, match="absent.gpkg: file not found"):
+        boundaries.read_municipalities(tmp_path / "absent.gpkg", SETTINGS)
+    path = tmp_path / "gm.gpkg"
+    _two_squares(code=["GM0001", "GM0002"]).to_file(path, driver="GPKG")
+    with pytest.raises(InputError, match="no code column 'gm'"):
+        boundaries.read_municipalities(path, SETTINGS, code_column="gm")
+
+
+# -- assign_municipality and region_polygon on hand-made squares -------------------------
+
+@pytest.fixture
+def squares():
+    """Three 1 km squares side by side; codes deliberately not in x order."""
+    return gpd.GeoDataFrame(
+        {"code": ["GM0003", "GM0001", "GM0002"], "name": ["C", "A", "B"]},
+        geometry=[shapely.box(0, 0, 1000, 1000), shapely.box(1000, 0, 2000, 1000),
+                  shapely.box(2000, 0, 3000, 1000)],
+        crs="EPSG:28992",
+    )
+
+
+def test_assign_points_inside_outside_and_on_borders(squares):
+    x = np.array([500.0, 1500.0, 2500.0, 5000.0, 1000.0, 2000.0, 0.0])
+    y = np.array([500.0, 500.0, 500.0, 500.0, 500.0, 1000.0, 0.0])
+    codes, names = boundaries.assign_municipality(x, y, squares)
+    assert codes.dtype == object and names.dtype == object
+    # inside C, A, B; outside; border C|A -> lowest code A; corner A|B -> A; outer corner of C
+    assert codes.tolist() == ["GM0003", "GM0001", "GM0002", None, "GM0001", "GM0001", "GM0003"]
+    assert names.tolist() == ["C", "A", "B", None, "A", "A", "C"]
+
+
+def test_assign_empty_input(squares):
+    codes, names = boundaries.assign_municipality(np.array([]), np.array([]), squares)
+    assert len(codes) == 0 and len(names) == 0
+
+
+@hyp_settings(max_examples=50, deadline=None)
+@given(st.lists(st.tuples(st.integers(-500, 3500), st.integers(-500, 1500)), max_size=30))
+def test_assign_matches_brute_force(points):
+    frame = gpd.GeoDataFrame(
+        {"code": ["GM0003", "GM0001", "GM0002"], "name": ["C", "A", "B"]},
+        geometry=[shapely.box(0, 0, 1000, 1000), shapely.box(1000, 0, 2000, 1000),
+                  shapely.box(2000, 0, 3000, 1000)],
+        crs="EPSG:28992",
+    )
+    x = np.array([p[0] for p in points], dtype=float)
+    y = np.array([p[1] for p in points], dtype=float)
+    codes, _ = boundaries.assign_municipality(x, y, frame)
+    for (px, py), code in zip(points, codes):
+        inside = sorted(c for c, g in zip(frame["code"], frame.geometry)
+                        if g.covers(shapely.Point(px, py)))
+        assert code == (inside[0] if inside else None)
+
+
+def test_region_polygon(squares):
+    region = boundaries.region_polygon(squares, ["GM0003", 1])
+    assert region.equals(shapely.box(0, 0, 2000, 1000))
+    assert boundaries.region_polygon(squares).equals(shapely.box(0, 0, 3000, 1000))
+    with pytest.raises(ConfigError, match=r"unknown municipality code\(s\) \['GM0009'\]"):
+        boundaries.region_polygon(squares, ["GM0009"])
+    with pytest.raises(ConfigError, match="not a municipality code"):
+        boundaries.region_polygon(squares, ["Texel"])

@@ -1,0 +1,125 @@
+"""Specification of the network cache: build once, reuse, rebuild on change."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from bereikbaarheid.config import Settings
+from bereikbaarheid.errors import InputError
+from bereikbaarheid.networks import cache
+from bereikbaarheid.networks.graph import RoadNetwork
+
+from osmutil import write_pbf
+
+NODES = {1: (0, 0), 2: (100, 0), 3: (100, 100), 4: (0, 100),
+         5: (50, 50, {"shop": "supermarket", "name": "Super"})}
+WAYS = [(10, [1, 2, 3], {"highway": "residential", "oneway": "yes"}),
+        (11, [3, 4, 1], {"highway": "residential"})]
+
+
+@pytest.fixture
+def pbf(tmp_path):
+    return write_pbf(tmp_path / "village.osm.pbf", NODES, WAYS)
+
+
+def _statuses(report):
+    return {k: v["status"] for k, v in report.items() if k != "osm"}
+
+
+def _same(a: RoadNetwork, b: RoadNetwork) -> None:
+    for name in RoadNetwork.ARRAYS:
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+    assert (a.mode, a.crs, a.stats) == (b.mode, b.crs, b.stats)
+
+
+def test_first_call_builds_second_reuses(pbf, tmp_path):
+    settings = Settings()
+    built, facilities, report = cache.load_or_build(pbf, settings, tmp_path / "cache")
+    assert report["walk"] == {"status": "built", "reason": "no cache"}
+    assert _statuses(report) == dict.fromkeys(["walk", "bike", "car", "facilities"], "built")
+    assert report["osm"]["ways_routable"] == 2
+    assert list(built) == ["walk", "bike", "car"]
+
+    reused, facilities_again, report = cache.load_or_build(pbf, settings, tmp_path / "cache")
+    assert _statuses(report) == dict.fromkeys(["walk", "bike", "car", "facilities"], "reused")
+    assert "osm" not in report  # the PBF was not read again
+    for mode in built:
+        _same(built[mode], reused[mode])
+    assert facilities_again["facility_id"].tolist() == ["osm:n5"]
+    assert facilities_again.crs == facilities.crs
+    assert facilities_again.geometry.iloc[0].equals(facilities.geometry.iloc[0])
+
+
+def test_sidecar_describes_the_arrays(pbf, tmp_path):
+    cache.load_or_build(pbf, Settings(modes=("walk",)), tmp_path / "cache")
+    meta = json.loads((tmp_path / "cache" / "village.walk.json").read_text())
+    assert meta["format_version"] == cache.CACHE_FORMAT_VERSION
+    assert meta["mode"] == "walk" and meta["crs"] == "EPSG:28992"
+    assert meta["stats"]["nodes"] == 4
+    assert meta["arrays"]["indices"] == [[8], "int32"]
+    assert len(meta["key"]) == 64 and len(meta["sha256"]) == 64
+
+
+def test_changed_setting_rebuilds_only_what_depends_on_it(pbf, tmp_path):
+    cache.load_or_build(pbf, Settings(), tmp_path / "cache")
+    networks, _, report = cache.load_or_build(pbf, Settings(walk_speed_kmh=4.0), tmp_path / "cache")
+    assert report["walk"] == {"status": "built", "reason": "settings changed"}
+    assert _statuses(report) == {"walk": "built", "bike": "reused", "car": "reused",
+                                 "facilities": "reused"}
+    np.testing.assert_allclose(networks["walk"].edge_time_s, 90.0, rtol=1e-3)  # 100 m at 4 km/h
+    _, _, report = cache.load_or_build(pbf, Settings(walk_speed_kmh=4.0), tmp_path / "cache")
+    assert report["walk"] == {"status": "reused"}
+
+
+def test_changed_input_bytes_rebuild(pbf, tmp_path):
+    cache.load_or_build(pbf, Settings(), tmp_path / "cache")
+    write_pbf(pbf, {**NODES, 6: (200, 0)}, [*WAYS, (12, [2, 6], {"highway": "residential"})])
+    networks, _, report = cache.load_or_build(pbf, Settings(), tmp_path / "cache")
+    assert {report[m]["reason"] for m in ("walk", "bike", "car", "facilities")} == {"input changed"}
+    assert 6 in networks["walk"].node_osm_id
+
+
+def test_corrupted_npz_is_detected_and_rebuilt(pbf, tmp_path):
+    built, _, _ = cache.load_or_build(pbf, Settings(), tmp_path / "cache")
+    npz = tmp_path / "cache" / "village.car.npz"
+    data = bytearray(npz.read_bytes())
+    middle = len(data) // 2
+    data[middle:middle + 8] = bytes(b ^ 0xFF for b in data[middle:middle + 8])
+    npz.write_bytes(bytes(data))
+    networks, _, report = cache.load_or_build(pbf, Settings(), tmp_path / "cache")
+    assert report["car"]["status"] == "built"
+    assert report["car"]["reason"].startswith("verification failed")
+    assert report["walk"] == {"status": "reused"}
+    _same(networks["car"], built["car"])
+    _, _, report = cache.load_or_build(pbf, Settings(), tmp_path / "cache")
+    assert report["car"] == {"status": "reused"}  # the rebuilt entry was written back
+
+
+def test_inconsistent_arrays_with_matching_checksum_are_rebuilt(pbf, tmp_path):
+    built, _, _ = cache.load_or_build(pbf, Settings(), tmp_path / "cache")
+    # Rewrite the npz with an out-of-range head and a sidecar that agrees with
+    # it: only RoadNetwork.validate can catch this.
+    walk = built["walk"]
+    broken = RoadNetwork(**{**walk.__dict__, "indices": walk.indices + 100})
+    npz, sidecar = tmp_path / "cache" / "village.walk.npz", tmp_path / "cache" / "village.walk.json"
+    meta = json.loads(sidecar.read_text())
+    identity = {k: meta[k] for k in ("version", "input_sha256", "settings_sha256", "mode")}
+    cache._store_network(broken, npz, sidecar, identity)
+    _, _, report = cache.load_or_build(pbf, Settings(), tmp_path / "cache")
+    assert report["walk"] == {"status": "built", "reason": "verification failed: edge head out of range"}
+
+
+def test_missing_pbf_is_an_input_error(tmp_path):
+    with pytest.raises(InputError, match="absent.osm.pbf"):
+        cache.load_or_build(tmp_path / "absent.osm.pbf", Settings(), tmp_path / "cache")
+
+
+def test_unreadable_sidecar_is_rebuilt(pbf, tmp_path):
+    cache.load_or_build(pbf, Settings(), tmp_path / "cache")
+    (tmp_path / "cache" / "village.bike.json").write_text("{not json")
+    _, _, report = cache.load_or_build(pbf, Settings(), tmp_path / "cache")
+    assert report["bike"]["status"] == "built"
+    assert report["bike"]["reason"].startswith("verification failed: unreadable sidecar")

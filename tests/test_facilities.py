@@ -1,0 +1,235 @@
+"""Facility reader: CSV (x/y or lon/lat), GeoPackage/GeoJSON, and its errors."""
+
+from __future__ import annotations
+
+import re
+
+import geopandas as gpd
+import numpy as np
+import pyproj
+import pytest
+import shapely
+from shapely import affinity
+from hypothesis import given, settings as hyp_settings, strategies as st
+
+from bereikbaarheid.config import Settings
+from bereikbaarheid.errors import ConfigError, InputError
+from bereikbaarheid.sources import facilities
+
+SETTINGS = Settings()
+
+
+def write(path, text: str):
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# -- CSV ----------------------------------------------------------------------
+
+def test_csv_with_rd_coordinates(tmp_path):
+    path = write(tmp_path / "fac.csv", (
+        "facility_id,type,name,x,y,capacity\n"
+        "s2,school,De Klimop,156000,463000,210\n"
+        "g1,gp,Huisarts Jansen,155000.5,463000.25,2.5\n"
+        "s1,school,,157000,464000,\n"
+    ))
+    out = facilities.read_facilities(path, SETTINGS)
+    assert list(out.columns) == ["facility_id", "type", "name", "capacity", "source", "geometry"]
+    assert out["facility_id"].tolist() == ["g1", "s1", "s2"]  # sorted by type, then id
+    assert out["type"].tolist() == ["gp", "school", "school"]
+    assert out["name"].tolist() == ["Huisarts Jansen", None, "De Klimop"]
+    assert out["capacity"].dtype == np.float64
+    assert out["capacity"].iloc[0] == 2.5 and np.isnan(out["capacity"].iloc[1])
+    assert out["source"].tolist() == ["fac.csv"] * 3
+    assert out.crs.to_epsg() == 28992
+    assert out.geometry.iloc[0].equals(shapely.Point(155000.5, 463000.25))
+
+
+def test_csv_with_lon_lat_is_projected(tmp_path):
+    path = write(tmp_path / "fac.csv", "type,lon,lat\nsupermarket,5.387206,52.155174\n")
+    out = facilities.read_facilities(path, SETTINGS)
+    # Amersfoort, the origin of RD: (155000, 463000), within the ~1 m of a
+    # WGS84 -> RD transformation without the correction grid
+    point = out.geometry.iloc[0]
+    assert abs(point.x - 155000) < 2 and abs(point.y - 463000) < 2
+
+
+def test_csv_without_ids_numbers_rows_and_keeps_them_after_type_filter(tmp_path):
+    path = write(tmp_path / "fac.csv", (
+        "type,x,y\n"
+        "supermarket,155000,463000\n"
+        "gp,155100,463000\n"
+        "pharmacy,155200,463000\n"
+        "gp,155300,463000\n"
+    ))
+    out = facilities.read_facilities(path, SETTINGS, types=["gp"])
+    assert out["facility_id"].tolist() == ["row2", "row4"]
+    assert out["type"].tolist() == ["gp", "gp"]
+
+
+def test_csv_semicolon_with_decimal_comma_and_header_case(tmp_path):
+    path = write(tmp_path / "fac.csv", "Facility_ID;Type;X;Y;Capacity\na;GP;155000,5;463000,0;1,5\n")
+    out = facilities.read_facilities(path, SETTINGS)
+    assert out["type"].tolist() == ["gp"]
+    assert out["capacity"].tolist() == [1.5]
+    assert out.geometry.iloc[0].equals(shapely.Point(155000.5, 463000.0))
+
+
+def test_csv_in_another_crs(tmp_path):
+    # ETRS89 / UTM 31N coordinates of a point in the Netherlands
+    to_utm = pyproj.Transformer.from_crs("EPSG:28992", "EPSG:25831", always_xy=True)
+    x, y = to_utm.transform(155000.0, 463000.0)
+    path = write(tmp_path / "fac.csv", f"type,x,y\ngp,{x},{y}\n")
+    out = facilities.read_facilities(path, SETTINGS, crs="EPSG:25831")
+    point = out.geometry.iloc[0]
+    assert abs(point.x - 155000) < 0.01 and abs(point.y - 463000) < 0.01
+
+
+@hyp_settings(max_examples=30, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["gp", "school", "supermarket"]),
+                          st.integers(0, 280_000), st.integers(300_000, 620_000)),
+                min_size=0, max_size=12))
+def test_csv_round_trip_property(tmp_path_factory, rows):
+    path = tmp_path_factory.mktemp("prop") / "fac.csv"
+    lines = ["facility_id,type,x,y"] + [f"f{i},{t},{x},{y}" for i, (t, x, y) in enumerate(rows)]
+    path.write_text("\n".join(lines) + "\n")
+    out = facilities.read_facilities(path, SETTINGS)
+    expected = sorted((t, f"f{i}", float(x), float(y)) for i, (t, x, y) in enumerate(rows))
+    got = list(zip(out["type"], out["facility_id"], out.geometry.x, out.geometry.y))
+    assert got == expected
+
+
+# -- GeoPackage / GeoJSON ----------------------------------------------------------
+
+def test_geopackage_polygons_become_points_inside_them(tmp_path):
+    # a U-shaped building: its centroid lies outside it, a representative point inside
+    u_shape = shapely.Polygon([(0, 0), (30, 0), (30, 30), (20, 30), (20, 10), (10, 10),
+                               (10, 30), (0, 30)])
+    u_shape = affinity.translate(u_shape, 155000, 463000)
+    frame = gpd.GeoDataFrame(
+        {"facility_id": ["b", "a"], "type": ["school", "gp"], "name": ["X", None],
+         "capacity": [120.0, None]},
+        geometry=[u_shape, shapely.Point(156000, 463000)], crs="EPSG:28992",
+    )
+    path = tmp_path / "fac.gpkg"
+    frame.to_file(path, driver="GPKG")
+    out = facilities.read_facilities(path, SETTINGS)
+    assert out["facility_id"].tolist() == ["a", "b"]
+    assert out.geometry.geom_type.tolist() == ["Point", "Point"]
+    assert u_shape.contains(out.geometry.iloc[1])
+    assert np.isnan(out["capacity"].iloc[0]) and out["capacity"].iloc[1] == 120.0
+    assert out["name"].tolist() == [None, "X"]
+
+
+def test_geojson_in_wgs84_is_reprojected(tmp_path):
+    frame = gpd.GeoDataFrame({"type": ["gp"], "facility_id": [7]},
+                             geometry=[shapely.Point(5.387206, 52.155174)], crs="EPSG:4326")
+    path = tmp_path / "fac.geojson"
+    frame.to_file(path, driver="GeoJSON")
+    out = facilities.read_facilities(path, SETTINGS)
+    assert out["facility_id"].tolist() == ["7"]
+    assert abs(out.geometry.iloc[0].x - 155000) < 2
+
+
+def test_geopackage_line_geometry_is_refused(tmp_path):
+    frame = gpd.GeoDataFrame({"type": ["gp", "gp"]},
+                             geometry=[shapely.Point(155000, 463000),
+                                       shapely.LineString([(155000, 463000), (155100, 463000)])],
+                             crs="EPSG:28992")
+    path = tmp_path / "fac.gpkg"
+    frame.to_file(path, driver="GPKG")
+    with pytest.raises(InputError, match=r"fac\.gpkg: row 2: geometry is a LineString"):
+        facilities.read_facilities(path, SETTINGS)
+
+
+def test_geopackage_without_type_column(tmp_path):
+    frame = gpd.GeoDataFrame({"kind": ["gp"]}, geometry=[shapely.Point(155000, 463000)],
+                             crs="EPSG:28992")
+    path = tmp_path / "fac.gpkg"
+    frame.to_file(path, driver="GPKG")
+    with pytest.raises(InputError, match=r"missing column\(s\) \['type'\]; found \['kind'\]"):
+        facilities.read_facilities(path, SETTINGS)
+
+
+# -- errors ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, expected", [
+    ("type,x,y\ngp,155000,463000\ngp,abc,463000\n",
+     "line 3: field 'x': 'abc' is not a number"),
+    ("type,x,y\ngp,155000,\n", "line 2: field 'y' is empty"),
+    ("type,x\ngp,155000\n", "missing column(s) ['y']"),
+    ("type,name\ngp,a\n", "no coordinate columns; expected x,y"),
+    ("name,x,y\na,155000,463000\n", "missing column(s) ['type']"),
+    ("type,x,y\ngp,155000,463000\npharmacy,155000,463000\n",
+     "line 3: field 'type': unknown facility type 'pharmacy'; "
+     "expected one of ['gp', 'school', 'supermarket']"),
+    ("facility_id,type,x,y\na,gp,155000,463000\nb,gp,155000,463000\na,school,155000,463000\n",
+     "line 4: field 'facility_id': duplicate id 'a' (also on line 2)"),
+    ("type,x,y,capacity\ngp,155000,463000,-1\n", "line 2: field 'capacity': -1 is negative"),
+    ("type,x,y,capacity\ngp,155000,463000,many\n",
+     "line 2: field 'capacity': 'many' is not a number"),
+    ("type,x,y\ngp,5.387,52.155\n",
+     "line 2: x/y (5.387, 52.155) lies far outside the area of use of EPSG:28992"),
+    ("type,lon,lat\ngp,52.155,5.387\n", "are lon and lat swapped?"),
+    ("type,lon,lat\ngp,200,52\n", "line 2: lon/lat (200.0, 52.0) is not a WGS84 position"),
+    ("type,x,y\ngp,155000,463000,extra\n", "line 2: 4 fields; the header has 3"),
+])
+def test_csv_errors_name_file_line_and_field(tmp_path, text, expected):
+    path = write(tmp_path / "bad.csv", text)
+    with pytest.raises(InputError) as excinfo:
+        facilities.read_facilities(path, SETTINGS)
+    message = str(excinfo.value)
+    assert message.startswith(f"{path}: ")
+    assert expected in message
+
+
+def test_lon_lat_given_as_rd_says_so(tmp_path):
+    path = write(tmp_path / "bad.csv", "type,x,y\ngp,5.387,52.155\n")
+    with pytest.raises(InputError, match="looks like longitude/latitude; set crs or use "
+                                         "lon/lat columns"):
+        facilities.read_facilities(path, SETTINGS)
+
+
+def test_line_numbers_count_blank_lines(tmp_path):
+    path = write(tmp_path / "bad.csv", "type,x,y\ngp,155000,463000\n\ngp,x,463000\n")
+    with pytest.raises(InputError, match="line 4: field 'x'"):
+        facilities.read_facilities(path, SETTINGS)
+
+
+def test_rows_of_other_types_are_not_checked_when_filtered(tmp_path):
+    path = write(tmp_path / "fac.csv", "type,x,y\ngp,155000,463000\npharmacy,oops,\n")
+    out = facilities.read_facilities(path, SETTINGS, types=["gp"])
+    assert len(out) == 1
+
+
+def test_unknown_type_in_filter_is_a_config_error(tmp_path):
+    path = write(tmp_path / "fac.csv", "type,x,y\ngp,155000,463000\n")
+    with pytest.raises(ConfigError, match=re.escape("unknown facility type(s) ['pharmacy']")):
+        facilities.read_facilities(path, SETTINGS, types=["pharmacy"])
+
+
+def test_missing_file_and_unknown_suffix(tmp_path):
+    with pytest.raises(InputError, match="absent.csv: file not found"):
+        facilities.read_facilities(tmp_path / "absent.csv", SETTINGS)
+    path = write(tmp_path / "fac.xlsx", "x")
+    with pytest.raises(InputError, match=r"fac\.xlsx: unknown file type '\.xlsx'"):
+        facilities.read_facilities(path, SETTINGS)
+
+
+def test_empty_csv(tmp_path):
+    path = write(tmp_path / "fac.csv", "")
+    with pytest.raises(InputError, match="fac.csv: empty file"):
+        facilities.read_facilities(path, SETTINGS)
+
+
+def test_header_only_csv_gives_empty_frame(tmp_path):
+    path = write(tmp_path / "fac.csv", "facility_id,type,x,y\n")
+    out = facilities.read_facilities(path, SETTINGS)
+    assert len(out) == 0 and list(out.columns) == list(facilities.COLUMNS)
+
+
+def test_tab_separated_csv_with_byte_order_mark(tmp_path):
+    path = tmp_path / "fac.csv"
+    path.write_bytes("\ufefftype\tx\ty\ngp\t155000\t463000\n".encode("utf-8"))
+    out = facilities.read_facilities(path, SETTINGS)
+    assert out["type"].tolist() == ["gp"] and out["facility_id"].tolist() == ["row1"]
