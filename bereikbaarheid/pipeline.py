@@ -154,8 +154,6 @@ def run_profile(config: RunConfig) -> ProfileResult:
         _progress.say(f"road networks from {config.osm}")
         networks, osm_facilities, cache_report = cache.load_or_build(
             config.osm, settings, cache_dir=config.cache_dir)
-        for mode in settings.modes:
-            _progress.say(f"  {mode}: {cache_report[mode]}")
 
     with timings.step("facilities"):
         if str(config.facilities) == "osm":

@@ -1,0 +1,132 @@
+"""The road profile end to end on the demo region."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra as scipy_dijkstra
+
+from bereikbaarheid import RunConfig, run_profile
+from bereikbaarheid.networks import cache, link
+
+TYPES = ("gp", "school", "supermarket")
+MODES = ("walk", "bike", "car")
+
+
+@pytest.fixture(scope="module")
+def demo_run(demo_region, tmp_path_factory):
+    work = tmp_path_factory.mktemp("run")
+    config = RunConfig.from_toml(demo_region.config, output_dir=work / "profiles",
+                                 cache_dir=work / "cache")
+    return config, run_profile(config)
+
+
+def test_every_type_and_mode_is_profiled(demo_run):
+    _, result = demo_run
+    summary = result.summary
+    region = summary[summary["level"] == "region"]
+    assert sorted(zip(region["type"], region["mode"])) == sorted(
+        (t, m) for t in TYPES for m in MODES)
+    assert set(summary["level"]) == {"region", "municipality"}
+    assert summary.loc[summary["level"] == "municipality", "area_code"].nunique() == 3
+    for t in TYPES:
+        for m in MODES:
+            times = result.cells[f"{t}_{m}_time_s"]
+            assert times.notna().mean() > 0.9, (t, m)
+
+
+def test_car_is_faster_than_bike_is_faster_than_walking_for_most_cells(demo_run):
+    cells = demo_run[1].cells
+    for t in TYPES:
+        walk, bike, car = (cells[f"{t}_{m}_time_s"] for m in MODES)
+        both = walk.notna() & bike.notna() & car.notna()
+        assert (bike[both] <= walk[both]).mean() > 0.95
+        assert (car[both] <= bike[both] * 1.05).mean() > 0.8
+
+
+def test_a_cell_holding_a_facility_is_at_about_zero(demo_run):
+    _, result = demo_run
+    cells = result.cells
+    fac = pd.read_csv(demo_run[0].osm.parent / "facilities.csv")
+    fac = fac[fac["x"].between(cells["x"].min(), cells["x"].max())
+              & fac["y"].between(cells["y"].min(), cells["y"].max())]
+    hx = (np.floor(fac["x"] / 100) * 100 + 50).to_numpy()
+    hy = (np.floor(fac["y"] / 100) * 100 + 50).to_numpy()
+    by_xy = cells.set_index(["x", "y"])
+    checked = 0
+    for t, x, y in zip(fac["type"], hx, hy):
+        if (x, y) in by_xy.index:
+            time_s = by_xy.loc[(x, y), f"{t}_walk_time_s"]
+            assert time_s < 180, (t, x, y, time_s)
+            checked += 1
+    assert checked >= 5
+
+
+def test_unlinked_cells_are_counted_not_dropped(demo_run):
+    _, result = demo_run
+    cells, summary = result.cells, result.summary
+    unlinked = cells["walk_link_m"].isna()
+    assert unlinked.sum() > 0
+    row = summary[(summary["level"] == "region") & (summary["mode"] == "walk")].iloc[0]
+    assert row["n_cells_unlinked"] == unlinked.sum()
+    assert row["n_cells"] == len(cells)
+    assert cells.loc[unlinked, "gp_walk_time_s"].isna().all()
+
+
+def test_travel_times_agree_with_scipy_on_the_same_network(demo_run):
+    config, result = demo_run
+    settings = config.settings
+    networks, facilities, _ = cache.load_or_build(config.osm, settings, config.cache_dir)
+    cells = result.cells
+    gp = facilities[facilities["type"] == "gp"]
+    for mode in ("walk", "car"):
+        net = networks[mode]
+        graph = link.link_points(
+            net, np.concatenate([cells["x"], gp.geometry.x]),
+            np.concatenate([cells["y"], gp.geometry.y]), settings.max_link_distance_m)
+        n = len(cells)
+        tails = np.repeat(np.arange(graph.n_nodes), np.diff(graph.indptr))
+        # Fastest parallel edge only: csr_matrix would add duplicates up.
+        order = np.lexsort((graph.edge_time_s, graph.indices, tails))
+        keep = np.ones(len(order), bool)
+        keep[1:] = (tails[order][1:] != tails[order][:-1]) | (
+            graph.indices[order][1:] != graph.indices[order][:-1])
+        order = order[keep]
+        matrix = csr_matrix((graph.edge_time_s[order], (tails[order], graph.indices[order])),
+                            shape=(graph.n_nodes, graph.n_nodes))
+        speed = settings.connector_speed_kmh[mode] / 3.6
+        fac_nodes = graph.point_node[n:]
+        linked_fac = fac_nodes >= 0
+        # Time from every node to each facility: search the transposed graph.
+        to_fac = scipy_dijkstra(matrix.T.tocsr(), indices=fac_nodes[linked_fac])
+        to_fac += (graph.connector_m[n:][linked_fac] / speed)[:, None]
+        rng = np.random.default_rng(0)
+        sample = rng.choice(np.flatnonzero(graph.point_node[:n] >= 0), 200, replace=False)
+        expected = to_fac[:, graph.point_node[sample]].min(axis=0) + (
+            graph.connector_m[sample] / speed)
+        got = cells[f"gp_{mode}_time_s"].to_numpy()[sample]
+        np.testing.assert_allclose(got, expected, atol=0.06)
+
+
+def test_a_second_run_is_byte_identical_and_reuses_the_cache(demo_run):
+    config, first = demo_run
+    before = {k: p.read_bytes() for k, p in first.files.items() if k != "manifest"}
+    second = run_profile(config)
+    after = {k: p.read_bytes() for k, p in second.files.items() if k != "manifest"}
+    assert before == after
+    manifest = json.loads(second.files["manifest"].read_text())
+    assert all(manifest["networks"][m]["status"] == "reused" for m in MODES)
+
+
+def test_manifest_records_inputs_settings_versions_and_timings(demo_run):
+    _, result = demo_run
+    manifest = json.loads(result.files["manifest"].read_text())
+    assert manifest["schema_version"] == "1.0.0"
+    assert len(manifest["inputs"]["osm"]["sha256"]) == 64
+    assert manifest["settings"]["max_link_distance_m"] == 1600.0
+    assert manifest["packages"]["numba"]
+    assert {"read_inputs", "networks", "travel_times", "profile"} <= set(manifest["timings_s"])
