@@ -139,6 +139,9 @@ def run_profile(config: RunConfig) -> ProfileResult:
         _progress.say(f"reading population grid {config.grid}")
         grid = grid_source.read_grid(config.grid, settings, mask=area)
         cells = grid.cells
+        if grid.report["n_population_missing"]:
+            warnings.append(f"{grid.report['n_population_missing']} grid cells have a "
+                            "suppressed population (CBS code); they weigh 0 in the profile")
         codes, names = boundaries.assign_municipality(
             cells["x"].to_numpy(), cells["y"].to_numpy(), munis)
         inside = pd.notna(codes)

@@ -129,16 +129,6 @@ def test_null_values_are_missing_too(tmp_path):
     assert result.report["n_missing"][column] == 2
 
 
-def test_population_weights_count_suppressed_as_zero(tmp_path, capsys):
-    path = write_grid(tmp_path / "grid.gpkg", block(100000, 400000, 1, 3),
-                      values={"aantal_inwoners": [-99997, 10, 20]})
-    cells = grid.read_grid(path, SETTINGS).cells
-    weights = grid.population_weights(cells)
-    assert weights.dtype == np.float64
-    assert weights.tolist() == [0.0, 10.0, 20.0]
-    assert "1 of 3 cells" in capsys.readouterr().err
-
-
 def test_age_bands_map_to_present_cbs_columns(tmp_path):
     path = write_grid(tmp_path / "grid.gpkg", block(100000, 400000, 1, 1))
     cells = grid.read_grid(path, SETTINGS).cells

@@ -13,7 +13,6 @@ import pyogrio
 import pyproj
 import shapely
 
-from .. import _progress
 from ..config import Settings
 from ..errors import ConfigError, InputError
 
@@ -169,34 +168,6 @@ def read_grid(
         "crs": GRID_CRS,
     }
     return Grid(cells=cells, report=report)
-
-
-def population_weights(cells: pd.DataFrame) -> np.ndarray:
-    """Population per cell as weights, suppressed population counted as 0.
-
-    CBS suppresses small counts (NaN after ``read_grid``). In weighted
-    statistics such a cell weighs 0; how many cells that concerns is said on
-    stderr (and is ``Grid.report["n_population_missing"]``), so the reader of
-    a result knows how much population is unaccounted for.
-
-    Parameters
-    ----------
-    cells
-        ``Grid.cells`` (or a subset of it).
-
-    Returns
-    -------
-    numpy.ndarray
-        float64 ``aantal_inwoners`` with NaN replaced by 0.
-    """
-    population = cells[POPULATION_COLUMN].to_numpy(dtype=np.float64)
-    n_missing = int(np.isnan(population).sum())
-    if n_missing:
-        _progress.say(
-            f"{n_missing} of {len(population)} cells have a suppressed population; "
-            "they count as 0 in weighted statistics"
-        )
-    return np.nan_to_num(population, nan=0.0)
 
 
 def parse_cell_ids(cell_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
