@@ -1,0 +1,1 @@
+"""Numba shortest-path kernels on plain CSR arrays (no pandas, no package imports)."""

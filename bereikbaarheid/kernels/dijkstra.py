@@ -1,0 +1,499 @@
+"""Dijkstra shortest-path kernels on CSR arrays: nearest source, bounded searches.
+
+The compiled functions (``_..._kernel``) know only plain arrays, like
+``scipy.sparse.csgraph``: a graph is ``indptr`` (int64, ``n + 1``), ``indices``
+(int32 head node per edge) and per-edge float64 arrays. The public functions
+in front of them check dtypes, shapes and ranges once (raising ``ValueError``)
+and convert to the kernel dtypes.
+
+Edge weights must be strictly positive. Ties between equal costs are resolved
+on exact float equality, so they are deterministic but assume that adding an
+edge weight to a cost always increases it (no weight below ~1e-16 of a cost).
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+from numba.typed import List
+
+from . import _heap
+
+# Starting heap capacity of a bounded search; a search that fills the heap
+# is rerun with twice the capacity.
+_BOUNDED_HEAP_CAPACITY = 4096
+
+# A bounded search that reaches at least 1/32 of all targets orders its pairs
+# by scanning the targets rather than sorting (a scan step is much cheaper
+# than a sort step).
+_SCAN_DENSITY = 32
+
+
+# --------------------------------------------------------------------------
+# Compiled kernels
+# --------------------------------------------------------------------------
+
+@numba.njit(cache=True)
+def _nearest_source_kernel(indptr, indices, weight, length, source_nodes,
+                           source_cost, source_label):
+    n = indptr.shape[0] - 1
+    cost = np.full(n, np.inf)
+    label = np.full(n, -1, dtype=np.int64)
+    path_length = np.full(n, np.nan)
+    # Every push but the seeds follows a strict improvement by an edge, and
+    # every node is expanded once, so the heap never holds more than this.
+    capacity = source_nodes.shape[0] + indices.shape[0]
+    keys = np.empty(capacity, dtype=np.float64)
+    nodes = np.empty(capacity, dtype=np.int32)
+    size = 0
+    # A node is pushed only when its cost strictly drops; an equal cost with
+    # a smaller (label, length) is updated in place, because the pending heap
+    # entry has the same key and will read the node's final values when popped.
+    for s in range(source_nodes.shape[0]):
+        v = source_nodes[s]
+        c = source_cost[s]
+        lab = source_label[s]
+        if c < cost[v]:
+            cost[v] = c
+            label[v] = lab
+            path_length[v] = 0.0
+            size = _heap.push(keys, nodes, size, c, v)
+        elif c == cost[v] and lab < label[v]:
+            label[v] = lab
+    while size > 0:
+        d, u, size = _heap.pop(keys, nodes, size)
+        if d > cost[u]:
+            continue  # stale entry: u was pushed again with a lower cost
+        lab = label[u]
+        length_u = path_length[u]
+        for e in range(indptr[u], indptr[u + 1]):
+            v = indices[e]
+            new_cost = d + weight[e]
+            new_length = length_u + length[e]
+            cost_v = cost[v]
+            if new_cost < cost_v:
+                cost[v] = new_cost
+                label[v] = lab
+                path_length[v] = new_length
+                size = _heap.push(keys, nodes, size, new_cost, v)
+            elif new_cost == cost_v and (
+                lab < label[v] or (lab == label[v] and new_length < path_length[v])
+            ):
+                label[v] = lab
+                path_length[v] = new_length
+    return cost, label, path_length
+
+
+@numba.njit(cache=True)
+def _settle_within(indptr, indices, weight, source, cutoff, dist, settled, keys, nodes):
+    """Dijkstra from ``source`` over nodes with cost <= ``cutoff``.
+
+    ``dist`` must be all inf on entry. Returns the number of settled nodes:
+    they are ``settled[:count]``, in non-decreasing cost order, and exactly
+    the nodes whose ``dist`` is finite, so the caller can reset ``dist`` in
+    O(count). Returns -1 when the heap (capacity ``keys.shape[0]``) ran full;
+    ``dist`` is then all inf again and the caller may retry with a larger heap.
+    """
+    capacity = keys.shape[0]
+    count = 0
+    dist[source] = 0.0
+    size = _heap.push(keys, nodes, 0, 0.0, source)
+    while size > 0:
+        d, u, size = _heap.pop(keys, nodes, size)
+        if d > dist[u]:
+            continue
+        settled[count] = u
+        count += 1
+        for e in range(indptr[u], indptr[u + 1]):
+            v = indices[e]
+            new_cost = d + weight[e]
+            # Pruning at push time keeps every pushed node within the cutoff,
+            # so each node with a finite dist is settled exactly once.
+            if new_cost < dist[v] and new_cost <= cutoff:
+                if size == capacity:
+                    # Every node with a finite dist is settled or on the heap.
+                    for j in range(count):
+                        dist[settled[j]] = np.inf
+                    for j in range(size):
+                        dist[nodes[j]] = np.inf
+                    return -1
+                dist[v] = new_cost
+                size = _heap.push(keys, nodes, size, new_cost, v)
+    return count
+
+
+@numba.njit(cache=True)
+def _one_to_all_kernel(indptr, indices, weight, source):
+    n = indptr.shape[0] - 1
+    dist = np.full(n, np.inf)
+    settled = np.empty(n, dtype=np.int32)
+    # One push per edge at most (plus the source): the heap cannot run full.
+    keys = np.empty(indices.shape[0] + 1, dtype=np.float64)
+    nodes = np.empty(indices.shape[0] + 1, dtype=np.int32)
+    _settle_within(indptr, indices, weight, source, np.inf, dist, settled, keys, nodes)
+    return dist
+
+
+@numba.njit(cache=True)
+def _grow_pairs(pair_source, pair_target, pair_cost):
+    capacity = 2 * pair_source.shape[0]
+    new_source = np.empty(capacity, dtype=np.int32)
+    new_target = np.empty(capacity, dtype=np.int32)
+    new_cost = np.empty(capacity, dtype=np.float64)
+    m = pair_source.shape[0]
+    new_source[:m] = pair_source
+    new_target[:m] = pair_target
+    new_cost[:m] = pair_cost
+    return new_source, new_target, new_cost
+
+
+@numba.njit(cache=True)
+def _chunk_pairs(indptr, indices, weight, source_nodes, first, step, cutoff,
+                 target_of_node, n_targets):
+    """Bounded searches from sources ``first, first + step, ...`` with one workspace."""
+    n = indptr.shape[0] - 1
+    dist = np.full(n, np.inf)
+    settled = np.empty(n, dtype=np.int32)
+    keys = np.empty(_BOUNDED_HEAP_CAPACITY, dtype=np.float64)
+    nodes = np.empty(_BOUNDED_HEAP_CAPACITY, dtype=np.int32)
+    # Cost of each target reached by the current search; inf when not reached.
+    target_cost = np.full(n_targets, np.inf)
+    pair_source = np.empty(1024, dtype=np.int32)
+    pair_target = np.empty(1024, dtype=np.int32)
+    pair_cost = np.empty(1024, dtype=np.float64)
+    n_pairs = 0
+    for s in range(first, source_nodes.shape[0], step):
+        count = _settle_within(indptr, indices, weight, source_nodes[s], cutoff, dist,
+                               settled, keys, nodes)
+        while count < 0:
+            keys = np.empty(2 * keys.shape[0], dtype=np.float64)
+            nodes = np.empty(2 * nodes.shape[0], dtype=np.int32)
+            count = _settle_within(indptr, indices, weight, source_nodes[s], cutoff, dist,
+                                   settled, keys, nodes)
+        start = n_pairs
+        for j in range(count):
+            u = settled[j]
+            t = target_of_node[u]
+            # Settled order has non-decreasing cost, so the first node of a
+            # target is its cheapest.
+            if t >= 0 and target_cost[t] == np.inf:
+                target_cost[t] = dist[u]
+                if n_pairs == pair_source.shape[0]:
+                    pair_source, pair_target, pair_cost = _grow_pairs(
+                        pair_source, pair_target, pair_cost)
+                pair_source[n_pairs] = s
+                pair_target[n_pairs] = t
+                n_pairs += 1
+            dist[u] = np.inf
+        # Order the pairs by target: sort them, or when they cover a good part
+        # of all targets, scan the targets instead (cheaper than the sort).
+        if (n_pairs - start) * _SCAN_DENSITY >= n_targets:
+            j = start
+            for t in range(n_targets):
+                if target_cost[t] != np.inf:
+                    pair_target[j] = t
+                    j += 1
+        else:
+            pair_target[start:n_pairs].sort()
+        for j in range(start, n_pairs):
+            t = pair_target[j]
+            pair_cost[j] = target_cost[t]
+            target_cost[t] = np.inf
+    return pair_source[:n_pairs].copy(), pair_target[:n_pairs].copy(), pair_cost[:n_pairs].copy()
+
+
+@numba.njit(cache=True, parallel=True)
+def _sources_within_cutoff_kernel(indptr, indices, weight, source_nodes, cutoff,
+                                  target_of_node, n_targets, n_chunks):
+    # Each chunk takes every n_chunks-th source (spreading clustered, similarly
+    # expensive sources over threads) and fills its own output buffers.
+    chunk_source = List()
+    chunk_target = List()
+    chunk_cost = List()
+    for _ in range(n_chunks):
+        chunk_source.append(np.empty(0, dtype=np.int32))
+        chunk_target.append(np.empty(0, dtype=np.int32))
+        chunk_cost.append(np.empty(0, dtype=np.float64))
+    for c in numba.prange(n_chunks):
+        s_arr, t_arr, c_arr = _chunk_pairs(indptr, indices, weight, source_nodes, c,
+                                           n_chunks, cutoff, target_of_node, n_targets)
+        chunk_source[c] = s_arr
+        chunk_target[c] = t_arr
+        chunk_cost[c] = c_arr
+    # Merge: each source's pairs are contiguous and target-sorted in its chunk,
+    # so placing them at per-source offsets yields (source, target) order.
+    k = source_nodes.shape[0]
+    offset = np.zeros(k + 1, dtype=np.int64)
+    for c in range(n_chunks):
+        for s in chunk_source[c]:
+            offset[s + 1] += 1
+    for s in range(k):
+        offset[s + 1] += offset[s]
+    total = offset[k]
+    pair_source = np.empty(total, dtype=np.int32)
+    pair_target = np.empty(total, dtype=np.int32)
+    pair_cost = np.empty(total, dtype=np.float64)
+    for c in range(n_chunks):
+        s_arr = chunk_source[c]
+        t_arr = chunk_target[c]
+        c_arr = chunk_cost[c]
+        for i in range(s_arr.shape[0]):
+            s = s_arr[i]
+            j = offset[s]
+            pair_source[j] = s
+            pair_target[j] = t_arr[i]
+            pair_cost[j] = c_arr[i]
+            offset[s] = j + 1
+    return pair_source, pair_target, pair_cost
+
+
+# --------------------------------------------------------------------------
+# Input checks and conversion
+# --------------------------------------------------------------------------
+
+def _integer_array(name: str, a, low: int, high: int, dtype) -> np.ndarray:
+    """1-D integer array with values in ``[low, high)``, as contiguous ``dtype``."""
+    a = np.asarray(a)
+    if a.ndim != 1:
+        raise ValueError(f"{name} must be 1-D, got shape {a.shape}")
+    if a.size and not np.issubdtype(a.dtype, np.integer):
+        raise ValueError(f"{name} must have an integer dtype, got {a.dtype}")
+    if a.size:
+        lo, hi = int(a.min()), int(a.max())
+        if lo < low or hi >= high:
+            bad = lo if lo < low else hi
+            raise ValueError(f"{name} must lie in [{low}, {high - 1}], found {bad}")
+    return np.ascontiguousarray(a, dtype=dtype)
+
+
+def _float_array(name: str, a, size: int, *, minimum: float, strict: bool,
+                 allow_inf: bool = False) -> np.ndarray:
+    """1-D float64 array of ``size`` values, each ``> minimum`` (strict) or ``>=``."""
+    a = np.asarray(a)
+    if a.ndim != 1 or a.shape[0] != size:
+        raise ValueError(f"{name} must be 1-D with {size} values, got shape {a.shape}")
+    if a.size and not (np.issubdtype(a.dtype, np.floating)
+                       or np.issubdtype(a.dtype, np.integer)):
+        raise ValueError(f"{name} must be numeric, got dtype {a.dtype}")
+    a = np.ascontiguousarray(a, dtype=np.float64)
+    if a.size:
+        finite = np.isfinite(a) | (allow_inf & np.isposinf(a))
+        if not finite.all():
+            i = int(np.flatnonzero(~finite)[0])
+            raise ValueError(f"{name} must be finite, found {a[i]} at position {i}")
+        low = a <= minimum if strict else a < minimum
+        if low.any():
+            i = int(np.flatnonzero(low)[0])
+            relation = ">" if strict else ">="
+            raise ValueError(f"{name} must be {relation} {minimum}, found {a[i]} at position {i}")
+    return a
+
+
+def _csr(indptr, indices) -> tuple[np.ndarray, np.ndarray, int]:
+    """Checked ``(indptr int64, indices int32, n_nodes)``."""
+    indptr = np.asarray(indptr)
+    if indptr.ndim != 1 or indptr.shape[0] < 1:
+        raise ValueError(f"indptr must be 1-D with n_nodes + 1 >= 1 values, got shape {indptr.shape}")
+    if not np.issubdtype(indptr.dtype, np.integer):
+        raise ValueError(f"indptr must have an integer dtype, got {indptr.dtype}")
+    indptr = np.ascontiguousarray(indptr, dtype=np.int64)
+    n = indptr.shape[0] - 1
+    if n >= np.iinfo(np.int32).max:
+        raise ValueError(f"at most {np.iinfo(np.int32).max - 1} nodes are supported, got {n}")
+    m = int(np.asarray(indices).shape[0]) if np.ndim(indices) == 1 else -1
+    if indptr[0] != 0 or indptr[-1] != m:
+        raise ValueError(f"indptr must start at 0 and end at len(indices) = {m}, "
+                         f"got {indptr[0]} and {indptr[-1]}")
+    if (np.diff(indptr) < 0).any():
+        raise ValueError("indptr must be non-decreasing")
+    indices = _integer_array("indices", indices, 0, n, np.int32)
+    return indptr, indices, n
+
+
+# --------------------------------------------------------------------------
+# Public functions
+# --------------------------------------------------------------------------
+
+def nearest_source(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    weight: np.ndarray,
+    length: np.ndarray,
+    source_nodes: np.ndarray,
+    source_cost: np.ndarray,
+    source_label: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Multi-source Dijkstra: the cheapest source of every node.
+
+    Every node gets the lexicographically smallest ``(cost, label, length)``
+    over all sources and paths, where a path from source ``s`` costs
+    ``source_cost[s]`` plus its edge weights, carries ``source_label[s]`` and
+    has the sum of its edge lengths. So the label is the smallest label among
+    the sources reaching the node at minimum cost, and the length the shortest
+    among that source's minimum-cost paths; the result does not depend on the
+    order of edges or sources.
+
+    For the cost from every node *to* the nearest source, pass the reversed
+    graph (see :func:`reverse_csr`).
+
+    Parameters
+    ----------
+    indptr
+        int, ``n_nodes + 1``: CSR row pointers (edges of ``u`` are
+        ``indptr[u]:indptr[u + 1]``).
+    indices
+        int, ``n_edges``: head node of every edge.
+    weight
+        float, ``n_edges``: edge cost (e.g. seconds), finite and > 0.
+    length
+        float, ``n_edges``: secondary quantity summed along the winning path
+        (e.g. metres), finite and >= 0.
+    source_nodes
+        int, ``n_sources``: node of every source; nodes may repeat.
+    source_cost
+        float, ``n_sources``: finite starting cost of every source.
+    source_label
+        int, ``n_sources``: label (>= 0) of every source, e.g. a facility id;
+        labels may repeat (a facility linked to several nodes).
+
+    Returns
+    -------
+    cost
+        float64 per node; inf where no source reaches it.
+    label
+        int64 per node: label of the winning source; -1 where unreachable.
+    path_length
+        float64 per node: summed ``length`` of the winning path (0 at the
+        source itself); nan where unreachable.
+    """
+    indptr, indices, n = _csr(indptr, indices)
+    m = indices.shape[0]
+    weight = _float_array("weight", weight, m, minimum=0.0, strict=True)
+    length = _float_array("length", length, m, minimum=0.0, strict=False)
+    source_nodes = _integer_array("source_nodes", source_nodes, 0, n, np.int32)
+    k = source_nodes.shape[0]
+    source_cost = _float_array("source_cost", source_cost, k, minimum=-np.inf, strict=False)
+    source_label = np.asarray(source_label)
+    if source_label.shape != (k,):
+        raise ValueError(f"source_label must be 1-D with {k} values, got shape {source_label.shape}")
+    source_label = _integer_array("source_label", source_label, 0,
+                                  np.iinfo(np.int64).max, np.int64)
+    return _nearest_source_kernel(indptr, indices, weight, length, source_nodes,
+                                  source_cost, source_label)
+
+
+def sources_within_cutoff(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    weight: np.ndarray,
+    source_nodes: np.ndarray,
+    cutoff: float,
+    target_of_node: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every (source, target) pair within ``cutoff``, one bounded Dijkstra per source.
+
+    Each source starts at cost 0 on its node; a target is reached when one of
+    its nodes (``target_of_node[node] == target``) has cost <= ``cutoff``.
+    When several nodes belong to one target the cheapest counts. Sources run
+    in parallel (Numba threads), each thread reusing one workspace that is
+    reset only on the nodes a search touched (about ``12 * n_nodes + 8 *
+    n_targets`` bytes per thread, plus a heap that grows as needed).
+
+    Parameters
+    ----------
+    indptr, indices, weight
+        The graph, as in :func:`nearest_source`.
+    source_nodes
+        int, ``n_sources``: start node of every search.
+    cutoff
+        Largest cost to report (inclusive), >= 0; may be inf.
+    target_of_node
+        int, ``n_nodes``: target index of every node, -1 for none.
+
+    Returns
+    -------
+    pair_source
+        int32: index into ``source_nodes``.
+    pair_target
+        int32: target index.
+    pair_cost
+        float64: cost from the source to the target (<= ``cutoff``).
+
+    All three are sorted by ``(pair_source, pair_target)``.
+    """
+    indptr, indices, n = _csr(indptr, indices)
+    weight = _float_array("weight", weight, indices.shape[0], minimum=0.0, strict=True)
+    source_nodes = _integer_array("source_nodes", source_nodes, 0, n, np.int32)
+    cutoff = float(cutoff)
+    if np.isnan(cutoff) or cutoff < 0:
+        raise ValueError(f"cutoff must be >= 0 (or inf), got {cutoff}")
+    target_of_node = np.asarray(target_of_node)
+    if target_of_node.shape != (n,):
+        raise ValueError(f"target_of_node must be 1-D with {n} values (one per node), "
+                         f"got shape {target_of_node.shape}")
+    target_of_node = _integer_array("target_of_node", target_of_node, -1,
+                                    np.iinfo(np.int32).max, np.int32)
+    k = source_nodes.shape[0]
+    if k == 0:
+        return (np.empty(0, dtype=np.int32), np.empty(0, dtype=np.int32),
+                np.empty(0, dtype=np.float64))
+    n_targets = int(target_of_node.max()) + 1 if n else 0
+    n_chunks = max(1, min(k, numba.get_num_threads()))
+    return _sources_within_cutoff_kernel(indptr, indices, weight, source_nodes, cutoff,
+                                         target_of_node, n_targets, n_chunks)
+
+
+def one_to_all(indptr: np.ndarray, indices: np.ndarray, weight: np.ndarray,
+               source: int) -> np.ndarray:
+    """Cost from node ``source`` to every node (inf where unreachable).
+
+    Parameters
+    ----------
+    indptr, indices, weight
+        The graph, as in :func:`nearest_source`.
+    source
+        Start node.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 cost per node.
+    """
+    indptr, indices, n = _csr(indptr, indices)
+    weight = _float_array("weight", weight, indices.shape[0], minimum=0.0, strict=True)
+    if not (isinstance(source, (int, np.integer)) and 0 <= source < n):
+        raise ValueError(f"source must be a node number in [0, {n - 1}], got {source!r}")
+    return _one_to_all_kernel(indptr, indices, weight, np.int32(source))
+
+
+def reverse_csr(indptr: np.ndarray, indices: np.ndarray,
+                *edge_arrays: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The reversed graph: every edge ``u -> v`` becomes ``v -> u``.
+
+    Edges are grouped by their new tail and sorted by their new head within
+    each row; parallel edges keep their original order (a stable sort), and
+    every per-edge array is permuted along.
+
+    Parameters
+    ----------
+    indptr, indices
+        The graph, as in :func:`nearest_source`.
+    *edge_arrays
+        Arrays with one entry per edge (along the first axis).
+
+    Returns
+    -------
+    tuple
+        ``(rindptr int64, rindices int32, *redge_arrays)``.
+    """
+    indptr, indices, n = _csr(indptr, indices)
+    m = indices.shape[0]
+    for i, a in enumerate(edge_arrays):
+        if np.ndim(a) < 1 or np.shape(a)[0] != m:
+            raise ValueError(f"edge array {i} must have {m} entries (one per edge), "
+                             f"got shape {np.shape(a)}")
+    tails = np.repeat(np.arange(n, dtype=np.int32), np.diff(indptr))
+    order = np.lexsort((tails, indices))  # by new tail, then new head; stable
+    rindptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(indices, minlength=n), out=rindptr[1:])
+    return (rindptr, tails[order]) + tuple(np.asarray(a)[order] for a in edge_arrays)

@@ -1,0 +1,187 @@
+"""Benchmark the Dijkstra kernels against scipy.sparse.csgraph and networkx.
+
+Usage: ``python scripts/benchmark_kernels.py --nodes 100000 --sources 1000``
+
+Builds one road-like graph from a seed (a perturbed grid with some edges and
+diagonals, both directions, arterial lines at a higher speed) and times, in
+one process and on the same graph: one-to-all from a single source,
+multi-source nearest, and bounded searches from many sources. Our kernels are
+compiled before timing; every timing is the best of ``--repeat`` runs. Results
+are checked to agree before the table is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import platform
+import time
+
+import networkx as nx
+import numba
+import numpy as np
+import scipy
+import scipy.sparse
+import scipy.sparse.csgraph
+
+from bereikbaarheid.kernels import dijkstra
+
+SPACING_M = 200.0
+ARTERIAL_EVERY = 10          # every 10th grid line is an arterial road
+ARTERIAL_SPEED_KMH = 80.0
+LOCAL_SPEEDS_KMH = (30.0, 50.0)
+
+
+def road_like_graph(n_nodes: int, seed: int):
+    """CSR arrays ``(indptr, indices, time_s, length_m)`` of a perturbed grid."""
+    rng = np.random.default_rng(seed)
+    rows = max(1, int(math.sqrt(n_nodes)))
+    cols = math.ceil(n_nodes / rows)
+    r, c = np.divmod(np.arange(rows * cols), cols)
+    x = c * SPACING_M + rng.uniform(-0.3, 0.3, r.size) * SPACING_M
+    y = r * SPACING_M + rng.uniform(-0.3, 0.3, r.size) * SPACING_M
+    node = np.arange(rows * cols).reshape(rows, cols)
+    pairs = [
+        (node[:, :-1].ravel(), node[:, 1:].ravel(), 0.97),    # east
+        (node[:-1, :].ravel(), node[1:, :].ravel(), 0.97),    # north
+        (node[:-1, :-1].ravel(), node[1:, 1:].ravel(), 0.25),  # diagonals
+    ]
+    tails, heads = [], []
+    for a, b, keep in pairs:
+        kept = rng.random(a.size) < keep
+        tails.append(a[kept])
+        heads.append(b[kept])
+    a = np.concatenate(tails)
+    b = np.concatenate(heads)
+    length_m = np.hypot(x[a] - x[b], y[a] - y[b])
+    arterial = ((r[a] % ARTERIAL_EVERY == 0) & (r[a] == r[b])) | (
+        (c[a] % ARTERIAL_EVERY == 0) & (c[a] == c[b]))
+    speed_kmh = np.where(arterial, ARTERIAL_SPEED_KMH, rng.choice(LOCAL_SPEEDS_KMH, a.size))
+    time_s = length_m / (speed_kmh / 3.6)
+    # Both directions, CSR sorted by (tail, head).
+    tail = np.concatenate([a, b])
+    head = np.concatenate([b, a])
+    time_s = np.concatenate([time_s, time_s])
+    length_m = np.concatenate([length_m, length_m])
+    order = np.lexsort((head, tail))
+    n = rows * cols
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(tail, minlength=n), out=indptr[1:])
+    return indptr, head[order].astype(np.int32), time_s[order], length_m[order]
+
+
+def best_time(function, repeat: int):
+    """``(best seconds, result of the last run)``."""
+    best = math.inf
+    result = None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = function()
+        best = min(best, time.perf_counter() - start)
+    return best, result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--nodes", type=int, default=100_000)
+    parser.add_argument("--sources", type=int, default=1000)
+    parser.add_argument("--cutoff-s", type=float, default=600.0,
+                        help="cost limit of the bounded searches (seconds)")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--json", help="also write the results to this file")
+    args = parser.parse_args()
+
+    indptr, indices, time_s, length_m = road_like_graph(args.nodes, args.seed)
+    n = indptr.shape[0] - 1
+    rng = np.random.default_rng(args.seed + 1)
+    single = int(rng.integers(n))
+    sources = rng.choice(n, size=min(args.sources, n), replace=False).astype(np.int32)
+    k = sources.shape[0]
+    matrix = scipy.sparse.csr_matrix((time_s, indices, indptr), shape=(n, n))
+    every_node = np.arange(n, dtype=np.int32)
+    threads = numba.get_num_threads()
+    print(f"graph: {n} nodes, {indices.shape[0]} directed edges; {k} sources; "
+          f"cutoff {args.cutoff_s:g} s; numba threads {threads}")
+
+    def ours_single():
+        return dijkstra.one_to_all(indptr, indices, time_s, single)
+
+    def ours_nearest():
+        return dijkstra.nearest_source(indptr, indices, time_s, length_m, sources,
+                                       np.zeros(k), np.arange(k))
+
+    def ours_bounded():
+        return dijkstra.sources_within_cutoff(indptr, indices, time_s, sources,
+                                              args.cutoff_s, every_node)
+
+    for warm_up in (ours_single, ours_nearest, ours_bounded):
+        warm_up()
+
+    rows = []
+
+    def record(task, ours_s, peer, peer_s):
+        rows.append({"task": task, "ours_s": ours_s, "peer": peer, "peer_s": peer_s,
+                     "ratio": peer_s / ours_s})
+
+    # One to all.
+    ours_s, ours = best_time(ours_single, args.repeat)
+    peer_s, peer = best_time(
+        lambda: scipy.sparse.csgraph.dijkstra(matrix, indices=single), args.repeat)
+    np.testing.assert_allclose(ours, peer, rtol=0, atol=1e-6)
+    record("one-to-all", ours_s, "scipy", peer_s)
+    if n <= 200_000:
+        tails = np.repeat(np.arange(n), np.diff(indptr))
+        graph = nx.DiGraph()
+        graph.add_weighted_edges_from(zip(tails.tolist(), indices.tolist(), time_s.tolist()))
+        peer_s, peer = best_time(
+            lambda: nx.single_source_dijkstra_path_length(graph, single), args.repeat)
+        nx_cost = np.full(n, np.inf)
+        nx_cost[list(peer)] = list(peer.values())
+        np.testing.assert_allclose(ours, nx_cost, rtol=0, atol=1e-6)
+        record("one-to-all", ours_s, "networkx", peer_s)
+
+    # Multi-source nearest.
+    ours_s, (cost, _, _) = best_time(ours_nearest, args.repeat)
+    peer_s, peer = best_time(
+        lambda: scipy.sparse.csgraph.dijkstra(matrix, indices=sources, min_only=True),
+        args.repeat)
+    np.testing.assert_allclose(cost, peer, rtol=0, atol=1e-6)
+    record(f"nearest of {k}", ours_s, "scipy min_only", peer_s)
+
+    # Bounded searches from every source.
+    ours_s, (pair_source, pair_target, pair_cost) = best_time(ours_bounded, args.repeat)
+    peer_s, peer = best_time(
+        lambda: scipy.sparse.csgraph.dijkstra(matrix, indices=sources, limit=args.cutoff_s),
+        args.repeat)
+    reached = np.isfinite(peer)
+    assert reached.sum() == pair_source.shape[0], "bounded searches reach different pairs"
+    np.testing.assert_allclose(pair_cost, peer[pair_source, pair_target], rtol=0, atol=1e-6)
+    del peer
+    record(f"{k} searches <= {args.cutoff_s:g} s", ours_s, "scipy limit", peer_s)
+    numba.set_num_threads(1)
+    one_thread_s, _ = best_time(ours_bounded, args.repeat)
+    numba.set_num_threads(threads)
+    record(f"{k} searches <= {args.cutoff_s:g} s, 1 thread", one_thread_s, "scipy limit",
+           peer_s)
+    print(f"bounded searches reach {pair_source.shape[0] / k:.0f} nodes per source on average")
+
+    print()
+    print(f"{'task':<32} {'ours (s)':>10} {'peer':<16} {'peer (s)':>10} {'peer/ours':>10}")
+    for row in rows:
+        print(f"{row['task']:<32} {row['ours_s']:>10.4f} {row['peer']:<16} "
+              f"{row['peer_s']:>10.4f} {row['ratio']:>10.1f}")
+
+    if args.json:
+        meta = {"nodes": n, "edges": int(indices.shape[0]), "sources": k,
+                "cutoff_s": args.cutoff_s, "repeat": args.repeat, "seed": args.seed,
+                "numba_threads": threads, "numba": numba.__version__,
+                "scipy": scipy.__version__, "networkx": nx.__version__,
+                "python": platform.python_version(), "machine": platform.machine()}
+        with open(args.json, "w") as f:
+            json.dump({"meta": meta, "results": rows}, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()
