@@ -1,10 +1,15 @@
 """Benchmark the Dijkstra kernels against scipy.sparse.csgraph and networkx.
 
-Usage: ``python scripts/benchmark_kernels.py --nodes 100000 --sources 1000``
+Usage::
 
-Builds one road-like graph from a seed (a perturbed grid with some edges and
-diagonals, both directions, arterial lines at a higher speed) and times, in
-one process and on the same graph: one-to-all from a single source,
+    python scripts/benchmark_kernels.py --nodes 100000 --sources 1000
+    python scripts/benchmark_kernels.py --demo-scale 33 --mode car --sources 1000
+
+The first builds one road-like graph from a seed (a perturbed grid with some
+edges and diagonals, both directions, arterial lines at a higher speed); the
+second generates the demo region at that scale and builds the mode's network
+from its PBF through the engine's own readers (a real OSM road graph, one-way
+streets included). Then it times, in one process and on the same graph: one-to-all from a single source,
 multi-source nearest, and bounded searches from many sources. Our kernels are
 compiled before timing; every timing is the best of ``--repeat`` runs. Results
 are checked to agree before the table is printed.
@@ -25,6 +30,7 @@ import scipy
 import scipy.sparse
 import scipy.sparse.csgraph
 
+from bereikbaarheid.config import Settings
 from bereikbaarheid.kernels import dijkstra
 
 SPACING_M = 200.0
@@ -71,6 +77,20 @@ def road_like_graph(n_nodes: int, seed: int):
     return indptr, head[order].astype(np.int32), time_s[order], length_m[order]
 
 
+def demo_graph(scale: float, mode: str, seed: int):
+    """CSR arrays of the demo region's network for ``mode``, built from its PBF."""
+    import tempfile
+
+    from bereikbaarheid.demo import generate
+    from bereikbaarheid.networks import build
+    from bereikbaarheid.sources import osm
+
+    with tempfile.TemporaryDirectory() as folder:
+        region = generate.generate_demo(folder, seed=seed, scale=scale)
+        net = build.build_network(osm.read_osm(region.osm, Settings()), mode, Settings())
+    return net.indptr, net.indices, net.edge_time_s, net.edge_length_m
+
+
 def best_time(function, repeat: int):
     """``(best seconds, result of the last run)``."""
     best = math.inf
@@ -84,7 +104,12 @@ def best_time(function, repeat: int):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--nodes", type=int, default=100_000)
+    parser.add_argument("--nodes", type=int, default=100_000,
+                        help="size of the synthetic grid graph")
+    parser.add_argument("--demo-scale", type=float, default=None,
+                        help="use the demo region's road network at this scale instead")
+    parser.add_argument("--mode", default="car", choices=("walk", "bike", "car"),
+                        help="network mode with --demo-scale")
     parser.add_argument("--sources", type=int, default=1000)
     parser.add_argument("--cutoff-s", type=float, default=600.0,
                         help="cost limit of the bounded searches (seconds)")
@@ -93,7 +118,12 @@ def main() -> None:
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args()
 
-    indptr, indices, time_s, length_m = road_like_graph(args.nodes, args.seed)
+    if args.demo_scale is not None:
+        indptr, indices, time_s, length_m = demo_graph(args.demo_scale, args.mode, args.seed)
+        graph_name = f"demo region scale {args.demo_scale:g}, {args.mode} network"
+    else:
+        indptr, indices, time_s, length_m = road_like_graph(args.nodes, args.seed)
+        graph_name = "synthetic road-like grid"
     n = indptr.shape[0] - 1
     rng = np.random.default_rng(args.seed + 1)
     single = int(rng.integers(n))
@@ -102,7 +132,7 @@ def main() -> None:
     matrix = scipy.sparse.csr_matrix((time_s, indices, indptr), shape=(n, n))
     every_node = np.arange(n, dtype=np.int32)
     threads = numba.get_num_threads()
-    print(f"graph: {n} nodes, {indices.shape[0]} directed edges; {k} sources; "
+    print(f"graph: {graph_name}: {n} nodes, {indices.shape[0]} directed edges; {k} sources; "
           f"cutoff {args.cutoff_s:g} s; numba threads {threads}")
 
     def ours_single():
@@ -174,7 +204,7 @@ def main() -> None:
               f"{row['peer_s']:>10.4f} {row['ratio']:>10.1f}")
 
     if args.json:
-        meta = {"nodes": n, "edges": int(indices.shape[0]), "sources": k,
+        meta = {"graph": graph_name, "nodes": n, "edges": int(indices.shape[0]), "sources": k,
                 "cutoff_s": args.cutoff_s, "repeat": args.repeat, "seed": args.seed,
                 "numba_threads": threads, "numba": numba.__version__,
                 "scipy": scipy.__version__, "networkx": nx.__version__,

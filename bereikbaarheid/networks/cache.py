@@ -81,7 +81,8 @@ def load_or_build(
         GeoDataFrame as from :func:`bereikbaarheid.sources.osm.read_osm`.
     report
         Per mode and for ``"facilities"``: ``{"status": "reused"}`` or
-        ``{"status": "built", "reason": ...}``, reason one of ``"no cache"``,
+        ``{"status": "built", "reason": ...}`` (modes also carry the build
+        ``"stats"``), reason one of ``"no cache"``,
         ``"input changed"``, ``"settings changed"``, ``"version changed"``,
         ``"verification failed: ..."``; ``"osm"`` holds the reader's report
         when the PBF was read.
@@ -137,6 +138,8 @@ def load_or_build(
         if facilities is None:
             facilities = osm.facilities
             _store_facilities(facilities, facilities_path, facilities_sidecar, facility_identity)
+    for mode in settings.modes:
+        report[mode]["stats"] = networks[mode].stats
     return {mode: networks[mode] for mode in settings.modes}, facilities, report
 
 

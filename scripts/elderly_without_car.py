@@ -1,0 +1,48 @@
+"""Scenario script: who reaches a GP within 15 minutes without a car?
+
+Usage::
+
+    python scripts/elderly_without_car.py [--folder demo_region] [--minutes 15]
+
+Generates the demo region (or reuses the folder), runs the road profile through
+the public API and prints, per municipality, the share of all residents and of
+residents aged 65+ who reach a GP practice within the threshold on foot, by
+bike and by car. The PBL (2022) finding that rural elderly people often cannot
+reach facilities without a car is the question behind it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from pathlib import Path
+
+from bereikbaarheid import RunConfig, generate_demo, run_profile
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--folder", type=Path, default=Path("demo_region"))
+    parser.add_argument("--minutes", type=int, default=15)
+    parser.add_argument("--output", type=Path, default=Path("profiles"))
+    args = parser.parse_args()
+
+    region = generate_demo(args.folder)
+    config = RunConfig.from_toml(region.config, output_dir=args.output)
+    thresholds = sorted({5, 10, args.minutes, 30})
+    config.settings = dataclasses.replace(config.settings, thresholds_min=tuple(thresholds))
+    result = run_profile(config)
+
+    rows = result.summary[result.summary["type"] == "gp"]
+    col_all = f"share_within_{args.minutes}min"
+    col_65 = f"share_65_plus_within_{args.minutes}min"
+    print(f"GP practice within {args.minutes} minutes (share of residents)")
+    print(f"{'area':<24}{'mode':<6}{'all':>8}{'65+':>8}")
+    for row in rows.itertuples():
+        print(f"{row.area_name:<24}{row.mode:<6}{getattr(row, col_all):>8.1%}"
+              f"{getattr(row, col_65):>8.1%}")
+    print(f"written: {result.files['summary_csv'].parent}")
+
+
+if __name__ == "__main__":
+    main()
