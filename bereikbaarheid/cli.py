@@ -20,6 +20,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "demo":
             result = _demo(args)
+            print(f"demo inputs: {args.folder}")
         else:
             config = pipeline.RunConfig.from_toml(
                 args.config, output_dir=args.output, cache_dir=args.cache)

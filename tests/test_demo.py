@@ -221,9 +221,9 @@ def test_facility_csv_matches_the_osm_facilities(osm, facilities):
     fte = facilities.loc[facilities["type"] == "gp", "capacity"] / 2095
     assert np.allclose(fte * 2, np.round(fte * 2), atol=0.01)
 
-    tags_of = {f"node/{k}": t for k, t in osm.node_tags.items()}
-    tags_of.update({f"way/{w[0]}": w[2] for w in osm.ways})
-    tags_of.update({f"relation/{r[0]}": r[2] for r in osm.relations})
+    tags_of = {f"osm:n{k}": t for k, t in osm.node_tags.items()}
+    tags_of.update({f"osm:w{w[0]}": w[2] for w in osm.ways})
+    tags_of.update({f"osm:r{r[0]}": r[2] for r in osm.relations})
     expected = Counter()
     for fid, tags in tags_of.items():
         if tags.get("amenity") == "doctors" or tags.get("healthcare") == "doctor":
@@ -239,10 +239,10 @@ def test_facility_csv_matches_the_osm_facilities(osm, facilities):
 
 
 def test_facility_coordinates_agree_with_the_osm_positions(osm, facilities):
-    nodes = facilities[facilities["facility_id"].str.startswith("node/")]
+    nodes = facilities[facilities["facility_id"].str.startswith("osm:n")]
     index = {nid: k for k, nid in enumerate(osm.node_ids)}
     for fid, x, y in zip(nodes["facility_id"], nodes["x"], nodes["y"]):
-        lon, lat = osm.lonlat[index[int(fid.split("/")[1])]]
+        lon, lat = osm.lonlat[index[int(fid.removeprefix("osm:n"))]]
         ox, oy = TO_RD.transform(lon, lat)
         assert abs(ox - x) < 0.05 and abs(oy - y) < 0.05
 
@@ -254,6 +254,41 @@ def test_some_facilities_lie_in_belgium_outside_every_municipality(demo_region, 
     assert 0 < (~inside).sum() < len(facilities)
     for ftype in ("gp", "school", "supermarket"):
         assert (~inside & (facilities["type"] == ftype)).any()
+
+
+STREETS = ("living_street", "residential", "unclassified", "tertiary", "secondary", "primary")
+
+
+def test_every_facility_stands_inside_a_block_walled_by_streets(osm, facilities):
+    frame = _frame.Frame.make(2024, 1.0)
+    index = {nid: k for k, nid in enumerate(osm.node_ids)}
+    street_nodes = np.array([osm.lonlat[index[n]] for w in osm.ways
+                             if w[2].get("highway") in STREETS for n in w[1]])
+    x, y = TO_RD.transform(street_nodes[:, 0], street_nodes[:, 1])
+    su, sv = frame.from_rd(x, y)
+    on_street = set(zip(np.rint(su).astype(int).tolist(), np.rint(sv).astype(int).tolist()))
+    u, v = frame.from_rd(facilities["x"].to_numpy(), facilities["y"].to_numpy())
+    step = _frame.STEP_M
+    for fid, fu, fv in zip(facilities["facility_id"], u, v):
+        # Well inside its 100 m block: off every road.
+        a, b = int(fu // step), int(fv // step)
+        assert 15 < fu - a * step < 85 and 15 < fv - b * step < 85, fid
+        # Streets along all four sides (the node half way along each).
+        sides = [(a * step + 50, b * step), (a * step + 50, (b + 1) * step),
+                 (a * step, b * step + 50), ((a + 1) * step, b * step + 50)]
+        assert all(side in on_street for side in sides), fid
+
+
+def test_facility_supply_follows_dutch_densities(demo_region, facilities):
+    municipalities = pyogrio.read_dataframe(demo_region.municipalities)
+    dutch = facilities[shapely.contains_xy(municipalities.union_all(), facilities["x"],
+                                           facilities["y"])]
+    counts = Counter(dutch["type"])
+    # Inhabitants per facility: about 3,500 per GP practice, 3,000 per
+    # primary school and 3,500 per supermarket in the Netherlands.
+    for ftype, (low, high) in (("gp", (2500, 4500)), ("school", (2000, 4000)),
+                               ("supermarket", (2500, 4500))):
+        assert low <= demo_region.population / counts[ftype] <= high, (ftype, counts[ftype])
 
 
 # -- population grid ----------------------------------------------------------

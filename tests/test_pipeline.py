@@ -57,13 +57,15 @@ def test_a_cell_holding_a_facility_is_at_about_zero(demo_run):
     hx = (np.floor(fac["x"] / 100) * 100 + 50).to_numpy()
     hy = (np.floor(fac["y"] / 100) * 100 + 50).to_numpy()
     by_xy = cells.set_index(["x", "y"])
-    checked = 0
+    times = []
     for t, x, y in zip(fac["type"], hx, hy):
         if (x, y) in by_xy.index:
-            time_s = by_xy.loc[(x, y), f"{t}_walk_time_s"]
-            assert time_s < 180, (t, x, y, time_s)
-            checked += 1
-    assert checked >= 5
+            times.append(by_xy.loc[(x, y), f"{t}_walk_time_s"])
+            # At most around the block: the centroid and the facility may sit
+            # on different streets of a 100 m block.
+            assert times[-1] < 300, (t, x, y, times[-1])
+    assert len(times) >= 5
+    assert np.median(times) < 120
 
 
 def test_unlinked_cells_are_counted_not_dropped(demo_run):
@@ -130,3 +132,13 @@ def test_manifest_records_inputs_settings_versions_and_timings(demo_run):
     assert manifest["settings"]["max_link_distance_m"] == 1600.0
     assert manifest["packages"]["numba"]
     assert {"read_inputs", "networks", "travel_times", "profile"} <= set(manifest["timings_s"])
+
+
+def test_the_500_m_grid_runs_through_the_same_pipeline(demo_region, tmp_path):
+    config = RunConfig.from_toml(demo_region.config, output_dir=tmp_path / "p",
+                                 cache_dir=tmp_path / "c")
+    config.grid = demo_region.grid_500m
+    result = run_profile(config)
+    assert result.manifest["grid"]["resolution_m"] == 500
+    assert len(result.cells) < 1000
+    assert result.cells["gp_car_time_s"].notna().mean() > 0.9

@@ -81,11 +81,18 @@ LINK_TAGS = {"highway": "motorway_link", "oneway": "yes"}
 
 @dataclass
 class Roads:
-    """Road ways (lattice-metre point arrays with tags) and where rural households live."""
+    """Road ways (lattice-metre point arrays with tags), where rural households live, streets.
+
+    ``street_h[i, j]`` / ``street_v[i, j]`` say whether lattice edge
+    ``(i, j)-(i+1, j)`` / ``(i, j)-(i, j+1)`` is a street cars may use (living
+    street up to trunk road): facilities stand in the blocks these enclose.
+    """
 
     ways: list[tuple[np.ndarray, dict[str, str]]]
     roadside_points: np.ndarray  # (n, 2) lattice metres along rural roads
     farm_points: np.ndarray  # (n, 2) lattice metres: ends of farm drives
+    street_h: np.ndarray
+    street_v: np.ndarray
 
 
 def build_roads(frame: _frame.Frame, seed: int, scale: float, lines: _settlements.Lines,
@@ -154,7 +161,9 @@ def build_roads(frame: _frame.Frame, seed: int, scale: float, lines: _settlement
     roadside = np.concatenate([np.argwhere(rural) * STEP_M,
                                np.argwhere(rural_h) * STEP_M + (STEP_M // 2, 0),
                                np.argwhere(rural_v) * STEP_M + (0, STEP_M // 2)])
-    return Roads(ways, roadside, farm_points)
+    street_h = (hc >= LIVING_STREET) & (hc <= TRUNK)
+    street_v = (vc >= LIVING_STREET) & (vc <= TRUNK)
+    return Roads(ways, roadside, farm_points, street_h, street_v)
 
 
 def _farm_grid(rng, c, var, lines_across, lines_along) -> None:

@@ -15,6 +15,7 @@ NL_NAMES: tuple[str, ...] = (
     "Nieuwesluis", "Sint Janshoek", "Kloosterwaard", "Heikerke", "Wulpdorp",
     "Zoutepolder", "Baarsande", "Kapelhoeve", "Vlaskerke", "Lindendijk",
 )
+NORTH_SHORE_SPACING_M = 4000
 BE_NAMES: tuple[str, ...] = (
     "Sint-Pieterskapelle", "Kapellebroek", "Watervlietmoer", "Ter Heide",
     "Oostvelde", "Meerhoek", "Sint-Margrietebos", "Bassevelde-Dorp",
@@ -105,6 +106,7 @@ def place_settlements(frame: _frame.Frame, seed: int, scale: float, lines: Lines
     step = STEP_M
     width = frame.width_m
     water_v0 = frame.water_j0 * step
+    water_v1 = frame.water_j1 * step
     ri0, ri1, rj0, _ = frame.reserve_steps
     motorway_v = lines.motorway_row * step + 50
     trunk_v = lines.trunk_row * step
@@ -116,7 +118,10 @@ def place_settlements(frame: _frame.Frame, seed: int, scale: float, lines: Lines
         if u - radius < 300 or u + radius > width - 300:
             return False
         if country == "NL":
-            if v - radius < frame.border_max_v() + 300 or v + radius > water_v0 - 300:
+            south = v - radius >= frame.border_max_v() + 300 and v + radius <= water_v0 - 300
+            # Beyond the estuary: off its shore and 300 m inside the frame.
+            north = v - radius >= water_v1 + step and v + radius <= frame.height_m - 300
+            if not (south or north):
                 return False
             if u - radius <= ri1 * step + 300 and v + radius >= rj0 * step - 300:
                 return False
@@ -164,7 +169,15 @@ def place_settlements(frame: _frame.Frame, seed: int, scale: float, lines: Lines
     if north_j + 3 <= frame.n_j - 1:
         placed.insert(1, Settlement(next(nl_names), "village", "NL", lines.primary_cols[0],
                                     north_j, 300, 900))
-    for _ in range(int(round(5 * scale))):
+        # The estuary cuts the north shore off, so villages line its road
+        # some 4 km apart.
+        for i in lines.farm_cols.tolist():
+            shore = [o for o in placed if o.j > frame.water_j1]
+            apart = all(abs(i - o.i) * step >= NORTH_SHORE_SPACING_M for o in shore)
+            if apart and fits(i, north_j, 300, "village", "NL"):
+                placed.append(Settlement(next(nl_names), "village", "NL", i, north_j, 300,
+                                         int(rng.integers(800, 1300))))
+    for _ in range(int(round(10 * scale))):
         radius = int(rng.integers(3, 7)) * 100
         place("village", "NL", radius, int(radius * 5 + rng.integers(-300, 300)), False)
     for _ in range(int(round(14 * scale))):

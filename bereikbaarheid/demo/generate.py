@@ -6,7 +6,8 @@
 list (``facilities.csv``) and a run configuration (``run.toml``).
 
 The region (at scale 1 about 20 x 15 km, in RD New around x 30-50 km,
-y 360-375 km) has a main town of about 15,000 inhabitants, villages, hamlets,
+y 360-375 km) has a main town of about 15,000 inhabitants, villages (some
+along the estuary's north shore), hamlets,
 farms along a grid of farm roads, a motorway, a trunk road with a cycle path
 beside it, an estuary crossed by a car ferry and a foot/bike ferry, a
 road-free nature reserve with a few houses, and Belgium along the south, with
@@ -16,16 +17,18 @@ fictional.
 
 ``facilities.csv`` lists the GP practices, primary schools and supermarkets
 of the OSM file (Dutch and Belgian), ``facility_id`` naming the OSM object
-(``node/123``, ``way/45``, ``relation/1``) and ``x``, ``y`` its point (a
+(``osm:n123``, ``osm:w45``, ``osm:r1``, as the OSM reader names them) and ``x``, ``y`` its point (a
 polygon's centroid) in EPSG:28992. ``capacity`` is registered patients for a
 GP practice (FTE x 2,095), pupils for a school and floor area in m2 for a
-supermarket.
+supermarket. Towns and villages (not hamlets) hold them at Dutch densities
+for their catchment, so the region's distances fall between the national
+means and those of its most remote municipalities.
 
 Scale multiplies the area (each side grows by its square root); settlements,
 roads and cells grow with it. Measured on the 2-core build machine: scale 1
-gives about 29,000 road nodes, 3,500 published 100 m cells and 62,000
-inhabitants in under a second; scale 33 gives 1.04 million road nodes in
-about 11 s; scale 50 gives 1.56 million in about 18 s (0.7 GB peak memory).
+gives about 32,000 road nodes, 4,000 published 100 m cells and 78,000
+inhabitants in about a second; scale 33 gives 1.10 million road nodes in
+about 16 s; scale 50 gives 1.66 million in about 25 s (0.8 GB peak memory).
 """
 
 from __future__ import annotations
@@ -118,12 +121,12 @@ def generate_demo(folder: str | Path, *, seed: int = 2024, scale: float = 1.0) -
     lines = _settlements.plan_lines(frame, seed)
     settlements = _settlements.place_settlements(frame, seed, scale, lines)
     roads = _roads.build_roads(frame, seed, scale, lines, settlements)
-    features = _facilities.place_facilities(seed, settlements)
+    raster = _population.simulate(frame, seed, settlements, roads)
+    features = _facilities.place_facilities(seed, frame, settlements, roads, raster)
 
     osm_path = folder / "demo.osm.pbf"
     counts, facilities = _write_osm(osm_path, frame, roads.ways, features)
 
-    raster = _population.simulate(frame, seed, settlements, roads)
     grid_100m = _population.cbs_table(raster, seed)
     grid_500m = _population.cbs_table(_population.aggregate(raster, 5), seed)
     grid_100m_path = folder / "grid_100m.gpkg"
@@ -151,7 +154,7 @@ def generate_demo(folder: str | Path, *, seed: int = 2024, scale: float = 1.0) -
 
 def _write_osm(path: Path, frame: _frame.Frame, ways: list[tuple[np.ndarray, dict[str, str]]],
                features: list[_facilities.Feature]) -> tuple[dict[str, int], pd.DataFrame]:
-    """Write the PBF; return counts and the facility table (ids as ``node/123``)."""
+    """Write the PBF; return counts and the facility table (ids as the OSM reader gives them, ``osm:n123``)."""
     parts = [pts for pts, _ in ways] + [p for f in features for p in f.parts]
     lengths = np.array([len(p) for p in parts])
     points = np.concatenate(parts).astype(np.int64)
@@ -184,18 +187,18 @@ def _write_osm(path: Path, frame: _frame.Frame, ways: list[tuple[np.ndarray, dic
         if f.kind == "node":
             node_id = int(refs[k][0])
             node_tags[node_id] = f.tags
-            osm_id = f"node/{node_id}"
+            osm_id = f"osm:n{node_id}"
             fx, fy = float(x_rd[node_id - 1]), float(y_rd[node_id - 1])
         elif f.kind == "way":
             out_ways.append((refs[k].tolist(), f.tags))
-            osm_id = f"way/{len(out_ways)}"
+            osm_id = f"osm:w{len(out_ways)}"
         else:
             members = []
             for part in range(len(f.parts)):
                 out_ways.append((refs[k + part].tolist(), {}))
                 members.append(("w", len(out_ways), "outer"))
             relations.append((members, f.tags))
-            osm_id = f"relation/{len(relations)}"
+            osm_id = f"osm:r{len(relations)}"
         k += len(f.parts)
         if f.kind != "node":
             rx, ry = frame.to_rd(ring[:, 0], ring[:, 1])

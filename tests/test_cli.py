@@ -1,0 +1,56 @@
+"""The command line: ``bereikbaarheid demo`` and ``bereikbaarheid run``."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from bereikbaarheid import cli
+
+
+def test_demo_generates_runs_and_says_what_it_wrote(tmp_path, capsys):
+    folder, out, cache = tmp_path / "demo_region", tmp_path / "profiles", tmp_path / "cache"
+    code = cli.main(["demo", "--folder", str(folder), "--output", str(out),
+                     "--cache", str(cache), "--quiet"])
+    printed = capsys.readouterr()
+    assert code == 0
+    assert printed.err == ""  # --quiet: no progress or step messages
+    for word in ("gp", "school", "supermarket", "walk", "bike", "car", "steps:", "written:"):
+        assert word in printed.out
+    assert f"demo inputs: {folder}" in printed.out
+    for name in ("cells.parquet", "summary.csv", "summary.json", "manifest.json"):
+        assert (out / "demo" / name).is_file()
+        assert str(out / "demo" / name) in printed.out
+    assert (folder / "demo.osm.pbf").is_file()
+
+
+def test_run_takes_a_config_file_and_the_csv_facility_source(demo_region, tmp_path, capsys):
+    config = tmp_path / "run.toml"
+    config.write_text(
+        demo_region.config.read_text().replace('facilities = "osm"',
+                                               'facilities = "facilities.csv"')
+        .replace('name = "demo"', 'name = "from-csv"'))
+    # Inputs are relative to the config file: point them at the demo folder.
+    text = config.read_text()
+    for name in ("demo.osm.pbf", "grid_100m.gpkg", "gemeenten.gpkg", "facilities.csv"):
+        text = text.replace(f'"{name}"', f'"{demo_region.folder / name}"')
+    config.write_text(text)
+    code = cli.main(["run", str(config), "--output", str(tmp_path / "p"),
+                     "--cache", str(tmp_path / "c"), "--quiet"])
+    assert code == 0, capsys.readouterr().err
+    manifest = json.loads((tmp_path / "p" / "from-csv" / "manifest.json").read_text())
+    assert manifest["facility_source"] == "file"
+    assert "facilities" in manifest["inputs"]
+    summary = pd.read_csv(tmp_path / "p" / "from-csv" / "summary.csv")
+    assert summary["median_time_s"].notna().all()
+
+
+def test_unknown_setting_in_a_config_is_an_error(demo_region, tmp_path, capsys):
+    config = tmp_path / "run.toml"
+    text = demo_region.config.read_text()
+    for name in ("demo.osm.pbf", "grid_100m.gpkg", "gemeenten.gpkg"):
+        text = text.replace(f'"{name}"', f'"{demo_region.folder / name}"')
+    config.write_text(text + "\n[settings]\nwalk_speed = 4\n")
+    assert cli.main(["run", str(config), "--quiet"]) == 2
+    assert "walk_speed" in capsys.readouterr().err
