@@ -44,7 +44,7 @@ def _parser() -> argparse.ArgumentParser:
                       help="where the demo inputs are written (default: demo_region)")
     demo.add_argument("--seed", type=int, default=2024, help="generator seed (default: 2024)")
     demo.add_argument("--scale", type=float, default=1.0,
-                      help="area multiplier; about 40 gives a million road nodes")
+                      help="area multiplier; 33 gives about 1.1 million road nodes")
     demo.add_argument("--facilities", choices=("osm", "csv"), default="osm",
                       help="facility source: OSM tags (default) or the demo's CSV")
 
