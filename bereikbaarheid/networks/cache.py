@@ -171,9 +171,10 @@ def _read_sidecar(sidecar: Path) -> dict[str, Any] | str:
         return f"verification failed: unreadable sidecar ({exc})"
 
 
-def _load_network(npz: Path, sidecar: Path, wanted: dict[str, Any]
-                  ) -> tuple[RoadNetwork | None, str]:
-    if not npz.exists() or not sidecar.exists():
+def _verified_sidecar(path: Path, sidecar: Path, wanted: dict[str, Any], what: str
+                      ) -> tuple[dict[str, Any] | None, str]:
+    """The sidecar of a cache entry whose identity and checksum match, or why not."""
+    if not path.exists() or not sidecar.exists():
         return None, "no cache"
     meta = _read_sidecar(sidecar)
     if isinstance(meta, str):
@@ -181,8 +182,16 @@ def _load_network(npz: Path, sidecar: Path, wanted: dict[str, Any]
     mismatch = _identity_mismatch(meta, wanted)
     if mismatch:
         return None, mismatch
-    if _io.file_digest(npz) != meta.get("sha256"):
-        return None, "verification failed: stored arrays do not match their checksum"
+    if _io.file_digest(path) != meta.get("sha256"):
+        return None, f"verification failed: stored {what} do not match their checksum"
+    return meta, "ok"
+
+
+def _load_network(npz: Path, sidecar: Path, wanted: dict[str, Any]
+                  ) -> tuple[RoadNetwork | None, str]:
+    meta, reason = _verified_sidecar(npz, sidecar, wanted, "arrays")
+    if meta is None:
+        return None, reason
     try:
         with np.load(npz, allow_pickle=False) as data:
             arrays = {name: data[name] for name in RoadNetwork.ARRAYS}
@@ -231,16 +240,9 @@ def _sidecar_meta(identity: dict[str, Any], sha256: str) -> dict[str, Any]:
 
 def _load_facilities(path: Path, sidecar: Path, wanted: dict[str, Any]
                      ) -> tuple[gpd.GeoDataFrame | None, str]:
-    if not path.exists() or not sidecar.exists():
-        return None, "no cache"
-    meta = _read_sidecar(sidecar)
-    if isinstance(meta, str):
-        return None, meta
-    mismatch = _identity_mismatch(meta, wanted)
-    if mismatch:
-        return None, mismatch
-    if _io.file_digest(path) != meta.get("sha256"):
-        return None, "verification failed: stored facilities do not match their checksum"
+    meta, reason = _verified_sidecar(path, sidecar, wanted, "facilities")
+    if meta is None:
+        return None, reason
     try:
         facilities = gpd.read_parquet(path)
     except (OSError, ValueError) as exc:
