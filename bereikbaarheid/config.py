@@ -164,8 +164,10 @@ class Settings:
             raise ConfigError("car_speeds_kmh values must be positive")
         if not self.max_link_distance_m > 0:
             raise ConfigError("max_link_distance_m must be positive")
-        if not self.thresholds_min or sorted(self.thresholds_min) != list(self.thresholds_min):
-            raise ConfigError("thresholds_min must be a non-empty increasing list of minutes")
+        t = list(self.thresholds_min)
+        if not t or t[0] <= 0 or any(b <= a for a, b in zip(t, t[1:])):
+            raise ConfigError("thresholds_min must be a non-empty, strictly increasing list "
+                              f"of positive minutes; got {t}")
         for ftype in self.facility_types:
             if ftype not in self.facility_tags:
                 raise ConfigError(f"facility type {ftype!r} has no rule in facility_tags")

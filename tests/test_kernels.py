@@ -176,6 +176,60 @@ def test_cutoff_without_sources_is_empty():
     assert src.shape == tgt.shape == cost.shape == (0,)
 
 
+# Line 0 -> 1 -> 2 -> 3, 1 s per edge, for the counting kernel.
+LINE = csr(4, [(0, 1, 1.0, 0.0), (1, 2, 1.0, 0.0), (2, 3, 1.0, 0.0)])[:3]
+
+
+def test_count_within_includes_exactly_equal_costs():
+    # One source on node 0 that starts 0.5 s away. Targets: 0 on node 0
+    # (+0 s), 1 on node 1 (+1 s), 2 and 3 on node 2 (+0.5 s, +0.75 s).
+    target_indptr = [0, 1, 2, 4, 4]
+    target_cost = [0.0, 1.0, 0.5, 0.75]
+    counts = dijkstra.count_within(*LINE, [0], [0.5], [2.5, 3.0], target_indptr, target_cost)
+    # Totals: 0.5, 0.5 + 1 + 1 = 2.5, 0.5 + 2 + 0.5 = 3.0, 0.5 + 2 + 0.75 = 3.25.
+    np.testing.assert_array_equal(counts, [[1, 1], [1, 1], [0, 1], [0, 0]])
+    assert counts.dtype == np.int32
+    just_below = [np.nextafter(2.5, 0), np.nextafter(3.0, 0)]
+    counts = dijkstra.count_within(*LINE, [0], [0.5], just_below, target_indptr, target_cost)
+    np.testing.assert_array_equal(counts, [[1, 1], [0, 1], [0, 0], [0, 0]])
+
+
+def test_count_within_unreachable_targets_count_zero():
+    # From node 1 the one-way line cannot go back to 0.
+    counts = dijkstra.count_within(*LINE, [1], [0.0], [np.inf], [0, 1, 2, 3, 4],
+                                   [0.0, 0.0, 0.0, 0.0])
+    np.testing.assert_array_equal(counts, [[0], [1], [1], [1]])
+
+
+def test_count_within_counts_every_listed_source():
+    # Sources 0 and 1 are the same facility listed twice; source 2 on node 2
+    # and source 3, whose own cost already exceeds the cutoff, on node 3.
+    counts = dijkstra.count_within(*LINE, [0, 0, 2, 3], [0.0, 0.0, 0.0, 5.0], [1.0, 4.0],
+                                   [0, 0, 1, 2, 3], [0.0, 0.0, 0.0])
+    # Targets on nodes 1, 2, 3.
+    np.testing.assert_array_equal(counts, [[2, 2], [1, 3], [1, 3]])
+
+
+def test_count_within_without_sources_or_targets():
+    counts = dijkstra.count_within(*LINE, [], [], [1.0, 2.0], [0, 1, 1, 1, 2], [0.0, 0.0])
+    np.testing.assert_array_equal(counts, np.zeros((2, 2)))
+    counts = dijkstra.count_within(*LINE, [0], [0.0], [1.0], [0, 0, 0, 0, 0], [])
+    assert counts.shape == (0, 1)
+
+
+def test_count_within_search_with_a_frontier_larger_than_the_starting_heap():
+    leaves = 10_000
+    indptr = np.array([0, leaves] + [leaves] * leaves)
+    indices = np.arange(1, leaves + 1)
+    weight = 1.0 + np.arange(leaves)[::-1] / leaves
+    counts = dijkstra.count_within(indptr, indices, weight, [0, 0], [0.0, 0.5], [1.5, 2.5],
+                                   np.arange(leaves + 2), np.zeros(leaves + 1))
+    # Leaves cost 1 to 2 s (+0.5 s from the second source): all within 2.5 s.
+    within_1_5 = (weight <= 1.5).astype(int) + (0.5 + weight <= 1.5)
+    np.testing.assert_array_equal(counts[:, 0], np.concatenate([[2], within_1_5]))
+    np.testing.assert_array_equal(counts[:, 1], 2)
+
+
 @pytest.mark.parametrize("change, message", [
     ({"weight": [0.0]}, "weight must be > 0"),
     ({"weight": [-1.0]}, "weight must be > 0"),
@@ -209,6 +263,29 @@ def test_sources_within_cutoff_rejects_bad_input(change, message):
     args.update(change)
     with pytest.raises(ValueError, match=message):
         dijkstra.sources_within_cutoff(**args)
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"source_cost": [-1.0]}, "source_cost must be >= 0"),
+    ({"source_cost": [np.inf]}, "source_cost must be finite"),
+    ({"cutoffs": [2.0, 1.0]}, "cutoffs must be strictly increasing"),
+    ({"cutoffs": [1.0, 1.0]}, "cutoffs must be strictly increasing"),
+    ({"cutoffs": [-1.0]}, "cutoffs must be >= 0"),
+    ({"cutoffs": [np.nan]}, "cutoffs must be finite"),
+    ({"cutoffs": [[1.0]]}, "cutoffs must be 1-D"),
+    ({"target_indptr": [0, 1]}, "target_indptr must be 1-D with n_nodes \\+ 1 = 3"),
+    ({"target_indptr": [0.0, 1.0, 1.0]}, "target_indptr must have an integer dtype"),
+    ({"target_indptr": [0, 2, 1]}, "target_indptr must start at 0 and be non-decreasing"),
+    ({"target_cost": [0.0, 0.0]}, "target_cost must be 1-D with 1 values"),
+    ({"target_cost": [-0.5]}, "target_cost must be >= 0"),
+])
+def test_count_within_rejects_bad_input(change, message):
+    args = {"indptr": [0, 1, 1], "indices": [1], "weight": [1.0], "source_nodes": [0],
+            "source_cost": [0.0], "cutoffs": [1.0], "target_indptr": [0, 0, 1],
+            "target_cost": [0.0]}
+    args.update(change)
+    with pytest.raises(ValueError, match=message):
+        dijkstra.count_within(**args)
 
 
 # --------------------------------------------------------------------------
@@ -341,6 +418,43 @@ def test_sources_within_cutoff_matches_scipy(graph, data):
     np.testing.assert_array_equal(tgt, [t for _, t in keys])
     np.testing.assert_allclose(cost, [expected[k] for k in keys], rtol=0, atol=1e-9)
     assert (cost <= cutoff).all()
+
+
+quarters = st.integers(0, 12).map(lambda k: k / 4)
+
+
+@settings(max_examples=50, deadline=None)
+@given(graphs(), st.data())
+def test_count_within_matches_scipy(graph, data):
+    n, edges = graph
+    node = st.integers(0, n - 1)
+    source_nodes = data.draw(st.lists(node, max_size=8))
+    source_cost = data.draw(st.lists(quarters, min_size=len(source_nodes),
+                                     max_size=len(source_nodes)))
+    cutoffs = sorted(data.draw(st.sets(st.integers(0, 32).map(lambda k: k / 4),
+                                       min_size=1, max_size=4)))
+    if data.draw(st.booleans()):
+        cutoffs.append(INF)
+    # Zero, one or two targets per node (e.g. cells sharing a network node).
+    per_node = np.array(data.draw(st.lists(st.integers(0, 2), min_size=n, max_size=n)))
+    target_indptr = np.concatenate([[0], np.cumsum(per_node)])
+    target_node = np.repeat(np.arange(n), per_node)
+    target_cost = np.array(data.draw(st.lists(quarters, min_size=len(target_node),
+                                              max_size=len(target_node))))
+    indptr, indices, weight, _ = csr(n, edges)
+    counts = dijkstra.count_within(indptr, indices, weight, source_nodes, source_cost, cutoffs,
+                                   target_indptr, target_cost)
+
+    expected = np.zeros((len(target_node), len(cutoffs)), dtype=np.int64)
+    if source_nodes and len(target_node):
+        # Costs are multiples of 1/4, so these sums are exact.
+        dist = scipy.sparse.csgraph.dijkstra(scipy_matrix(n, edges), indices=source_nodes)
+        total = (np.array(source_cost)[:, None] + dist[:, target_node]
+                 + target_cost[None, :])
+        for j, limit in enumerate(cutoffs):
+            # An unreachable target (inf) is not within an infinite cutoff.
+            expected[:, j] = ((total <= limit) & np.isfinite(total)).sum(axis=0)
+    np.testing.assert_array_equal(counts, expected)
 
 
 @settings(max_examples=60, deadline=None)

@@ -85,10 +85,12 @@ def _nearest_source_kernel(indptr, indices, weight, length, source_nodes,
 
 
 @numba.njit(cache=True)
-def _settle_within(indptr, indices, weight, source, cutoff, dist, settled, keys, nodes):
-    """Dijkstra from ``source`` over nodes with cost <= ``cutoff``.
+def _settle_within(indptr, indices, weight, source, offset, cutoff, dist, settled, keys,
+                   nodes):
+    """Dijkstra from ``source`` over nodes with ``offset + cost <= cutoff``.
 
-    ``dist`` must be all inf on entry. Returns the number of settled nodes:
+    ``dist`` (the cost from ``source``, without ``offset``) must be all inf on
+    entry; the source itself is always settled. Returns the number of settled nodes:
     they are ``settled[:count]``, in non-decreasing cost order, and exactly
     the nodes whose ``dist`` is finite, so the caller can reset ``dist`` in
     O(count). Returns -1 when the heap (capacity ``keys.shape[0]``) ran full;
@@ -109,7 +111,7 @@ def _settle_within(indptr, indices, weight, source, cutoff, dist, settled, keys,
             new_cost = d + weight[e]
             # Pruning at push time keeps every pushed node within the cutoff,
             # so each node with a finite dist is settled exactly once.
-            if new_cost < dist[v] and new_cost <= cutoff:
+            if new_cost < dist[v] and offset + new_cost <= cutoff:
                 if size == capacity:
                     # Every node with a finite dist is settled or on the heap.
                     for j in range(count):
@@ -130,7 +132,7 @@ def _one_to_all_kernel(indptr, indices, weight, source):
     # One push per edge at most (plus the source): the heap cannot run full.
     keys = np.empty(indices.shape[0] + 1, dtype=np.float64)
     nodes = np.empty(indices.shape[0] + 1, dtype=np.int32)
-    _settle_within(indptr, indices, weight, source, np.inf, dist, settled, keys, nodes)
+    _settle_within(indptr, indices, weight, source, 0.0, np.inf, dist, settled, keys, nodes)
     return dist
 
 
@@ -163,13 +165,13 @@ def _chunk_pairs(indptr, indices, weight, source_nodes, first, step, cutoff,
     pair_cost = np.empty(1024, dtype=np.float64)
     n_pairs = 0
     for s in range(first, source_nodes.shape[0], step):
-        count = _settle_within(indptr, indices, weight, source_nodes[s], cutoff, dist,
-                               settled, keys, nodes)
+        count = _settle_within(indptr, indices, weight, source_nodes[s], 0.0, cutoff,
+                               dist, settled, keys, nodes)
         while count < 0:
             keys = np.empty(2 * keys.shape[0], dtype=np.float64)
             nodes = np.empty(2 * nodes.shape[0], dtype=np.int32)
-            count = _settle_within(indptr, indices, weight, source_nodes[s], cutoff, dist,
-                                   settled, keys, nodes)
+            count = _settle_within(indptr, indices, weight, source_nodes[s], 0.0,
+                                   cutoff, dist, settled, keys, nodes)
         start = n_pairs
         for j in range(count):
             u = settled[j]
@@ -245,6 +247,70 @@ def _sources_within_cutoff_kernel(indptr, indices, weight, source_nodes, cutoff,
             pair_cost[j] = c_arr[i]
             offset[s] = j + 1
     return pair_source, pair_target, pair_cost
+
+
+@numba.njit(cache=True)
+def _chunk_counts(indptr, indices, weight, source_nodes, source_cost, first, step, cutoffs,
+                  target_indptr, target_cost):
+    """Threshold histogram of the searches from sources ``first, first + step, ...``.
+
+    ``bucket[t, j]`` counts the sources whose cost to target ``t`` is within
+    ``cutoffs[j]`` but above ``cutoffs[j - 1]``; one increment per (source,
+    target) instead of one per cutoff.
+    """
+    n = indptr.shape[0] - 1
+    n_cutoffs = cutoffs.shape[0]
+    last = cutoffs[n_cutoffs - 1]
+    dist = np.full(n, np.inf)
+    settled = np.empty(n, dtype=np.int32)
+    keys = np.empty(_BOUNDED_HEAP_CAPACITY, dtype=np.float64)
+    nodes = np.empty(_BOUNDED_HEAP_CAPACITY, dtype=np.int32)
+    bucket = np.zeros((target_cost.shape[0], n_cutoffs), dtype=np.int32)
+    for s in range(first, source_nodes.shape[0], step):
+        offset = source_cost[s]
+        count = _settle_within(indptr, indices, weight, source_nodes[s], offset, last, dist,
+                               settled, keys, nodes)
+        while count < 0:
+            keys = np.empty(2 * keys.shape[0], dtype=np.float64)
+            nodes = np.empty(2 * nodes.shape[0], dtype=np.int32)
+            count = _settle_within(indptr, indices, weight, source_nodes[s], offset, last,
+                                   dist, settled, keys, nodes)
+        for i in range(count):
+            u = settled[i]
+            # Summed in this order, (source cost + path) + target cost, so the
+            # totals equal those of adding the connectors to the pair costs
+            # of sources_within_cutoff.
+            at_node = offset + dist[u]
+            for t in range(target_indptr[u], target_indptr[u + 1]):
+                total = at_node + target_cost[t]
+                if total <= last:
+                    j = 0
+                    while total > cutoffs[j]:
+                        j += 1
+                    bucket[t, j] += 1
+            dist[u] = np.inf
+    return bucket
+
+
+@numba.njit(cache=True, parallel=True)
+def _count_within_kernel(indptr, indices, weight, source_nodes, source_cost, cutoffs,
+                         target_indptr, target_cost, n_chunks):
+    # Each chunk takes every n_chunks-th source and fills its own histogram,
+    # so threads never write to shared counts.
+    buckets = List()
+    for _ in range(n_chunks):
+        buckets.append(np.empty((0, 0), dtype=np.int32))
+    for c in numba.prange(n_chunks):
+        buckets[c] = _chunk_counts(indptr, indices, weight, source_nodes, source_cost, c,
+                                   n_chunks, cutoffs, target_indptr, target_cost)
+    counts = buckets[0]
+    for c in range(1, n_chunks):
+        counts += buckets[c]
+    # Histogram to cumulative counts: within cutoffs[j] is within every later one.
+    for t in range(counts.shape[0]):
+        for j in range(1, counts.shape[1]):
+            counts[t, j] += counts[t, j - 1]
+    return counts
 
 
 # --------------------------------------------------------------------------
@@ -441,6 +507,86 @@ def sources_within_cutoff(
     n_chunks = max(1, min(k, numba.get_num_threads()))
     return _sources_within_cutoff_kernel(indptr, indices, weight, source_nodes, cutoff,
                                          target_of_node, n_targets, n_chunks)
+
+
+def count_within(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    weight: np.ndarray,
+    source_nodes: np.ndarray,
+    source_cost: np.ndarray,
+    cutoffs: np.ndarray,
+    target_indptr: np.ndarray,
+    target_cost: np.ndarray,
+) -> np.ndarray:
+    """Number of sources within each cutoff of every target.
+
+    Source ``s`` reaches target ``t`` at cost ``source_cost[s] + dist +
+    target_cost[t]``, where ``dist`` is the shortest path cost from
+    ``source_nodes[s]`` to the node of ``t``; it counts for every cutoff that
+    this total does not exceed. Each source counts at most once per target
+    (a source listed twice counts twice). One bounded Dijkstra per source, run
+    in parallel (Numba threads); each thread reuses one workspace and keeps
+    its own counts, so memory is about ``12 * n_nodes + 4 * n_targets *
+    n_cutoffs`` bytes per thread (plus a heap that grows as needed), however
+    many sources reach however many targets.
+
+    Parameters
+    ----------
+    indptr, indices, weight
+        The graph, as in :func:`nearest_source`.
+    source_nodes
+        int, ``n_sources``: start node of every search.
+    source_cost
+        float, ``n_sources``: cost spent before the start node (e.g. a
+        facility's connector), finite and >= 0.
+    cutoffs
+        float, ``n_cutoffs``: strictly increasing cost limits (inclusive),
+        >= 0; the last may be inf.
+    target_indptr
+        int, ``n_nodes + 1``: targets per node in CSR form; the targets at
+        node ``u`` are numbers ``target_indptr[u]:target_indptr[u + 1]``.
+    target_cost
+        float, ``n_targets``: cost from the target's node to the target
+        (e.g. a cell's connector), finite and >= 0.
+
+    Returns
+    -------
+    numpy.ndarray
+        int32, ``(n_targets, n_cutoffs)``: ``counts[t, j]`` is the number of
+        sources within ``cutoffs[j]`` of target ``t``.
+    """
+    indptr, indices, n = _csr(indptr, indices)
+    weight = _float_array("weight", weight, indices.shape[0], minimum=0.0, strict=True)
+    source_nodes = _integer_array("source_nodes", source_nodes, 0, n, np.int32)
+    k = source_nodes.shape[0]
+    if k >= np.iinfo(np.int32).max:
+        raise ValueError(f"at most {np.iinfo(np.int32).max - 1} sources are supported, got {k}")
+    source_cost = _float_array("source_cost", source_cost, k, minimum=0.0, strict=False)
+    cutoffs = np.asarray(cutoffs)
+    if cutoffs.ndim != 1:
+        raise ValueError(f"cutoffs must be 1-D, got shape {cutoffs.shape}")
+    cutoffs = _float_array("cutoffs", cutoffs, cutoffs.shape[0], minimum=0.0, strict=False,
+                           allow_inf=True)
+    if (np.diff(cutoffs) <= 0).any():
+        raise ValueError(f"cutoffs must be strictly increasing, got {cutoffs.tolist()}")
+    target_indptr = np.asarray(target_indptr)
+    if target_indptr.shape != (n + 1,):
+        raise ValueError(f"target_indptr must be 1-D with n_nodes + 1 = {n + 1} values, "
+                         f"got shape {target_indptr.shape}")
+    if not np.issubdtype(target_indptr.dtype, np.integer):
+        raise ValueError(f"target_indptr must have an integer dtype, got {target_indptr.dtype}")
+    target_indptr = np.ascontiguousarray(target_indptr, dtype=np.int64)
+    if target_indptr[0] != 0 or (np.diff(target_indptr) < 0).any():
+        raise ValueError("target_indptr must start at 0 and be non-decreasing")
+    n_targets = int(target_indptr[-1])
+    target_cost = _float_array("target_cost", target_cost, n_targets, minimum=0.0,
+                               strict=False)
+    if k == 0 or cutoffs.shape[0] == 0:
+        return np.zeros((n_targets, cutoffs.shape[0]), dtype=np.int32)
+    n_chunks = max(1, min(k, numba.get_num_threads()))
+    return _count_within_kernel(indptr, indices, weight, source_nodes, source_cost, cutoffs,
+                                target_indptr, target_cost, n_chunks)
 
 
 def one_to_all(indptr: np.ndarray, indices: np.ndarray, weight: np.ndarray,

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -146,38 +147,17 @@ def _counts_within(rev, sel, fac_node, fac_cost, cell_node, cell_cost, threshold
     """Number of facilities within each threshold per cell (connectors included)."""
     n_cells = len(cell_node)
     counts = np.zeros((n_cells, len(thresholds_s)), np.int32)
-    if len(sel) == 0 or not np.any(cell_node >= 0):
-        return counts
     rindptr, rindices, rtime, _ = rev
-    # Targets are the distinct cell nodes; several cells may share one.
+    # Targets are the linked cells grouped by node (several cells may share one).
     linked = np.flatnonzero(cell_node >= 0)
-    target_nodes, cell_target = np.unique(cell_node[linked], return_inverse=True)
-    target_of_node = np.full(rindptr.shape[0] - 1, -1, np.int32)
-    target_of_node[target_nodes] = np.arange(len(target_nodes), dtype=np.int32)
-    cutoff = float(thresholds_s[-1])
-    pair_src, pair_tgt, pair_cost = dijkstra.sources_within_cutoff(
-        rindptr, rindices, rtime, fac_node[sel], cutoff, target_of_node,
-    )
-    pair_cost = pair_cost + fac_cost[sel][pair_src]
-    # Expand target pairs to the cells at each target node.
-    order = np.argsort(cell_target, kind="stable")
-    cells_sorted = linked[order]
-    starts = np.searchsorted(cell_target[order], np.arange(len(target_nodes) + 1))
-    per_target = np.diff(starts)
-    rep = per_target[pair_tgt]
-    cell_of_pair = cells_sorted[np.repeat(starts[pair_tgt], rep)
-                                + _ranges(rep)]
-    total = np.repeat(pair_cost, rep) + cell_cost[cell_of_pair]
-    for j, limit in enumerate(thresholds_s):
-        within = total <= limit
-        counts[:, j] = np.bincount(cell_of_pair[within], minlength=n_cells)
+    cells_by_node = linked[np.argsort(cell_node[linked], kind="stable")]
+    target_indptr = np.zeros(rindptr.shape[0], np.int64)
+    np.cumsum(np.bincount(cell_node[linked], minlength=rindptr.shape[0] - 1),
+              out=target_indptr[1:])
+    counts[cells_by_node] = dijkstra.count_within(
+        rindptr, rindices, rtime, fac_node[sel], fac_cost[sel], thresholds_s,
+        target_indptr, cell_cost[cells_by_node])
     return counts
-
-
-def _ranges(lengths: np.ndarray) -> np.ndarray:
-    """Concatenated ``arange(k)`` for each k in ``lengths``."""
-    starts = np.cumsum(lengths) - lengths
-    return np.arange(int(lengths.sum()), dtype=np.int64) - np.repeat(starts, lengths)
 
 
 def _cbs_distances(graph: link.LinkedGraph, n_cells: int, fac_type: np.ndarray,

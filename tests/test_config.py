@@ -1,0 +1,64 @@
+"""Settings and run configuration: defaults, overrides and refusals."""
+
+from __future__ import annotations
+
+import pytest
+
+from bereikbaarheid import ConfigError, InputError, RunConfig, Settings
+
+
+def test_defaults_are_the_documented_ones():
+    s = Settings()
+    assert s.crs == "EPSG:28992"
+    assert s.modes == ("walk", "bike", "car")
+    assert s.facility_types == ("gp", "school", "supermarket")
+    assert s.max_link_distance_m == 1600.0
+    assert s.thresholds_min == (5, 10, 15, 30)
+
+
+def test_dict_settings_merge_key_by_key():
+    s = Settings.from_dict({"car_speeds_kmh": {"residential": 25}})
+    assert s.car_speeds_kmh["residential"] == 25
+    assert s.car_speeds_kmh["motorway"] == Settings().car_speeds_kmh["motorway"]
+
+
+def test_unknown_setting_is_refused_with_the_known_ones():
+    with pytest.raises(ConfigError, match="walk_speed.*known"):
+        Settings.from_dict({"walk_speed": 4})
+
+
+@pytest.mark.parametrize("thresholds", [(), (10, 5), (5, 5, 10), (0, 5)])
+def test_thresholds_must_strictly_increase(thresholds):
+    with pytest.raises(ConfigError, match="thresholds_min"):
+        Settings(thresholds_min=thresholds)
+
+
+def test_digest_changes_with_the_settings_it_covers():
+    a, b = Settings(), Settings(walk_speed_kmh=4.0)
+    assert a.digest("walk_speed_kmh") != b.digest("walk_speed_kmh")
+    assert a.digest("bike_speed_kmh") == b.digest("bike_speed_kmh")
+
+
+def test_run_config_paths_are_relative_to_the_file(tmp_path):
+    (tmp_path / "cfg").mkdir()
+    path = tmp_path / "cfg" / "run.toml"
+    path.write_text('[region]\nname = "x"\n[inputs]\nosm = "a.osm.pbf"\ngrid = "g.gpkg"\n'
+                    'municipalities = "m.gpkg"\nfacilities = "f.csv"\n'
+                    '[settings]\nmax_link_distance_m = 800\n')
+    config = RunConfig.from_toml(path)
+    assert config.osm == tmp_path / "cfg" / "a.osm.pbf"
+    assert config.facilities == tmp_path / "cfg" / "f.csv"
+    assert config.settings.max_link_distance_m == 800
+
+
+def test_run_config_errors_name_the_file(tmp_path):
+    with pytest.raises(InputError, match="nope.toml"):
+        RunConfig.from_toml(tmp_path / "nope.toml")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[region\n")
+    with pytest.raises(InputError, match="bad.toml.*TOML"):
+        RunConfig.from_toml(bad)
+    partial = tmp_path / "partial.toml"
+    partial.write_text('[region]\nname = "x"\n[inputs]\nosm = "a.osm.pbf"\n')
+    with pytest.raises(ConfigError, match="partial.toml.*grid"):
+        RunConfig.from_toml(partial)
