@@ -71,7 +71,9 @@ def compute_access(
         if not np.any(fac_type == ftype):
             report["facilities_without_type"].append(ftype)
 
-    for mode in _progress.bar(settings.modes, desc="travel times", unit="mode"):
+    progress = _progress.bar(desc="travel times", unit=" type×mode",
+                             total=len(settings.modes) * len(settings.facility_types))
+    for mode in settings.modes:
         net = networks[mode]
         graph = link.link_points(
             net,
@@ -111,10 +113,12 @@ def compute_access(
                 col = pd.array(counts[:, j], dtype="Int32")
                 col[cell_node < 0] = pd.NA
                 columns[f"{prefix}_n_{minutes}min"] = col
+            progress.update()
         if mode == "car":
             columns.update(_cbs_distances(graph, n_cells, fac_type, settings))
         report["modes"][mode] = mode_report
 
+    progress.close()
     table = pd.DataFrame(columns)
     return AccessResult(table=table, report=report)
 
