@@ -251,8 +251,8 @@ def _sources_within_cutoff_kernel(indptr, indices, weight, source_nodes, cutoff,
 
 @numba.njit(cache=True)
 def _chunk_counts(indptr, indices, weight, source_nodes, source_cost, first, step, cutoffs,
-                  target_indptr, target_cost):
-    """Threshold histogram of the searches from sources ``first, first + step, ...``.
+                  target_indptr, target_cost, bucket):
+    """Add the threshold histogram of the searches from sources ``first, first + step, ...`` to ``bucket``.
 
     ``bucket[t, j]`` counts the sources whose cost to target ``t`` is within
     ``cutoffs[j]`` but above ``cutoffs[j - 1]``; one increment per (source,
@@ -265,7 +265,6 @@ def _chunk_counts(indptr, indices, weight, source_nodes, source_cost, first, ste
     settled = np.empty(n, dtype=np.int32)
     keys = np.empty(_BOUNDED_HEAP_CAPACITY, dtype=np.float64)
     nodes = np.empty(_BOUNDED_HEAP_CAPACITY, dtype=np.int32)
-    bucket = np.zeros((target_cost.shape[0], n_cutoffs), dtype=np.int32)
     for s in range(first, source_nodes.shape[0], step):
         offset = source_cost[s]
         count = _settle_within(indptr, indices, weight, source_nodes[s], offset, last, dist,
@@ -289,21 +288,18 @@ def _chunk_counts(indptr, indices, weight, source_nodes, source_cost, first, ste
                         j += 1
                     bucket[t, j] += 1
             dist[u] = np.inf
-    return bucket
 
 
 @numba.njit(cache=True, parallel=True)
 def _count_within_kernel(indptr, indices, weight, source_nodes, source_cost, cutoffs,
                          target_indptr, target_cost, n_chunks):
-    # Each chunk takes every n_chunks-th source and fills its own histogram,
-    # so threads never write to shared counts.
-    buckets = List()
-    for _ in range(n_chunks):
-        buckets.append(np.empty((0, 0), dtype=np.int32))
+    # Each chunk takes every n_chunks-th source and fills its own slice of
+    # the histogram array, so threads never write to shared counts.
+    buckets = np.zeros((n_chunks, target_cost.shape[0], cutoffs.shape[0]), dtype=np.int32)
     for c in numba.prange(n_chunks):
-        buckets[c] = _chunk_counts(indptr, indices, weight, source_nodes, source_cost, c,
-                                   n_chunks, cutoffs, target_indptr, target_cost)
-    counts = buckets[0]
+        _chunk_counts(indptr, indices, weight, source_nodes, source_cost, c, n_chunks,
+                      cutoffs, target_indptr, target_cost, buckets[c])
+    counts = buckets[0].copy()
     for c in range(1, n_chunks):
         counts += buckets[c]
     # Histogram to cumulative counts: within cutoffs[j] is within every later one.
