@@ -122,8 +122,19 @@ def build_network(osm: osm_source.OsmData, mode: str, settings: Settings) -> Roa
         tail, head = new_index[tail], new_index[head]
         node_osm_id, node_x, node_y = node_osm_id[keep_node], node_x[keep_node], node_y[keep_node]
 
-    # Edges are already sorted by (tail, head), so the CSR order is theirs.
+    # Number the nodes along a space-filling curve, so that nodes near each
+    # other in space are near each other in memory: OSM ids follow mapping
+    # history, and searches over id-ordered arrays miss the cache far more.
     n = int(node_osm_id.shape[0])
+    order = _spatial_order(node_x, node_y, node_osm_id)
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n)
+    node_osm_id, node_x, node_y = node_osm_id[order], node_x[order], node_y[order]
+    tail, head = rank[tail], rank[head]
+    by_pair = np.lexsort((head, tail))
+    tail, head, edge_way, edge_time, edge_length = (
+        a[by_pair] for a in (tail, head, edge_way, edge_time, edge_length)
+    )
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(tail, minlength=n), out=indptr[1:])
     edge_ferry = ferry[edge_way]
@@ -191,6 +202,23 @@ def _attributes_of(tags: dict[str, str], mode: str, settings: Settings,
                 _way_rules.ferry_duration_s(tags), False)
     return (True, forward, backward, _way_rules.speed_kmh(tags, mode, settings), False,
             np.nan, tags.get("highway") not in unlinkable)
+
+
+def _spatial_order(x: np.ndarray, y: np.ndarray, osm_id: np.ndarray) -> np.ndarray:
+    """Node order along a Morton (Z-order) curve; equal codes by OSM id."""
+    if x.shape[0] == 0:
+        return np.zeros(0, dtype=np.int64)
+    scale = 65535.0 / max(float(np.ptp(x)), float(np.ptp(y)), 1.0)
+    code = (_spread_bits(((x - x.min()) * scale).astype(np.uint64))
+            | (_spread_bits(((y - y.min()) * scale).astype(np.uint64)) << np.uint64(1)))
+    return np.lexsort((osm_id, code))
+
+
+def _spread_bits(v: np.ndarray) -> np.ndarray:
+    """Put the 16 low bits of ``v`` on the even bit positions."""
+    for shift, mask in ((8, 0x00FF00FF), (4, 0x0F0F0F0F), (2, 0x33333333), (1, 0x55555555)):
+        v = (v | (v << np.uint64(shift))) & np.uint64(mask)
+    return v
 
 
 def _largest_scc(tail: np.ndarray, head: np.ndarray, n: int) -> np.ndarray:

@@ -19,7 +19,7 @@ from . import build
 from .graph import RoadNetwork
 
 # Bump when the stored layout or the meaning of an array changes.
-CACHE_FORMAT_VERSION = 1
+CACHE_FORMAT_VERSION = 2  # 2: nodes in Z-order
 
 # Settings that change a built network of each mode, and those that change
 # OSM facilities; a change rebuilds only what depends on it.
