@@ -128,13 +128,8 @@ def run_profile(config: RunConfig) -> ProfileResult:
 
     with timings.step("read_inputs"):
         _progress.say(f"reading municipalities {config.municipalities}")
-        munis = boundaries.read_municipalities(config.municipalities, settings)
-        if config.municipality_codes:
-            absent = sorted(set(config.municipality_codes) - set(munis["code"]))
-            if absent:
-                raise InputError(config.municipalities,
-                                 f"municipality code(s) {absent} not in the boundary file")
-            munis = munis[munis["code"].isin(config.municipality_codes)]
+        all_munis = boundaries.read_municipalities(config.municipalities, settings)
+        munis = _select_municipalities(all_munis, config)
         area = boundaries.region_polygon(munis)
         _progress.say(f"reading population grid {config.grid}")
         grid = grid_source.read_grid(config.grid, settings, mask=area)
@@ -166,6 +161,11 @@ def run_profile(config: RunConfig) -> ProfileResult:
                                                   types=settings.facility_types)
         fac = fac[fac["type"].isin(settings.facility_types)].reset_index(drop=True)
         fac = fac.assign(x=fac.geometry.x, y=fac.geometry.y)
+        # CBS counts only facilities in the Netherlands: those inside a
+        # municipality of the boundary file. Travel times use all of them.
+        fac_codes, _ = boundaries.assign_municipality(
+            fac["x"].to_numpy(), fac["y"].to_numpy(), all_munis)
+        fac["domestic"] = pd.notna(fac_codes)
         for ftype in settings.facility_types:
             if not (fac["type"] == ftype).any():
                 warnings.append(f"no facility of type {ftype!r} found; its travel times "
@@ -174,7 +174,7 @@ def run_profile(config: RunConfig) -> ProfileResult:
     with timings.step("travel_times"):
         result = access.compute_access(
             networks, cells["x"].to_numpy(), cells["y"].to_numpy(), fac, settings)
-        table = _rounded(result.table)
+        table = result.table
         for mode, rep in result.report["modes"].items():
             if rep["cells_unlinked"]:
                 warnings.append(f"{mode}: {rep['cells_unlinked']} cells farther than "
@@ -201,8 +201,26 @@ def run_profile(config: RunConfig) -> ProfileResult:
     return ProfileResult(cells=cell_table, summary=summary, files=files, manifest=manifest)
 
 
+def _select_municipalities(munis: gpd.GeoDataFrame, config: RunConfig) -> gpd.GeoDataFrame:
+    """The region's municipalities: all of the file, or the configured codes."""
+    if not config.municipality_codes:
+        return munis
+    codes = [boundaries.normalise_code(c) for c in config.municipality_codes]
+    bad = [c for c, n in zip(config.municipality_codes, codes) if n is None]
+    if bad:
+        raise ConfigError(f"[region] municipalities: {bad} are not municipality codes "
+                          "(expected e.g. 'GM0400' or '0400')")
+    absent = sorted(set(codes) - set(munis["code"]))
+    if absent:
+        raise InputError(config.municipalities,
+                         f"municipality code(s) {absent} not in the boundary file")
+    return munis[munis["code"].isin(codes)]
+
+
 def _rounded(df: pd.DataFrame) -> pd.DataFrame:
-    """Round times and distances to 0.1, shares to 1e-6: stable, readable tables."""
+    """Summary statistics rounded for reading: times and distances to 0.1, shares
+    to 1e-6. Cell values are written unrounded, so that counts, shares and
+    times agree exactly."""
     out = df.copy()
     for col in out.columns:
         if out[col].dtype != np.float64:
@@ -230,6 +248,7 @@ def _manifest(config: RunConfig, grid_report, fac, cache_report, access_report, 
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             versions[name] = None
+    types = config.settings.facility_types
     return {
         "schema_version": export.SCHEMA_VERSION,
         "region": config.region,
@@ -239,7 +258,9 @@ def _manifest(config: RunConfig, grid_report, fac, cache_report, access_report, 
         "settings": config.settings.to_dict(),
         "networks": cache_report,
         "grid": grid_report,
-        "facilities": {t: int((fac["type"] == t).sum()) for t in config.settings.facility_types},
+        "facilities": {t: int((fac["type"] == t).sum()) for t in types},
+        "facilities_abroad": {t: int(((fac["type"] == t) & ~fac["domestic"]).sum())
+                              for t in types},
         "access": access_report,
         "warnings": warnings,
         "python": platform.python_version(),

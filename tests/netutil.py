@@ -27,7 +27,8 @@ def make_network(coords, edges, *, speed_ms: float = 1.0, mode: str = "walk",
         node_x=coords[:, 0].copy(), node_y=coords[:, 1].copy(),
         node_osm_id=np.arange(n, dtype=np.int64),
         indptr=indptr, indices=edges[:, 1].astype(np.int32),
-        edge_time_s=length / speed_ms, edge_length_m=length,
+        # As the builder does: a zero-length edge still takes a millisecond.
+        edge_time_s=np.maximum(length / speed_ms, 1e-3), edge_length_m=length,
         edge_linkable=link_ok, edge_ferry=np.zeros(len(edges), bool),
     )
     net.validate()

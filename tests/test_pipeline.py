@@ -142,3 +142,19 @@ def test_the_500_m_grid_runs_through_the_same_pipeline(demo_region, tmp_path):
     assert result.manifest["grid"]["resolution_m"] == 500
     assert len(result.cells) < 1000
     assert result.cells["gp_car_time_s"].notna().mean() > 0.9
+
+
+def test_a_subset_of_municipalities_by_code_in_any_spelling(demo_region, tmp_path):
+    config = RunConfig.from_toml(demo_region.config, output_dir=tmp_path / "p",
+                                 cache_dir=tmp_path / "c")
+    config.municipality_codes = ("9901",)
+    result = run_profile(config)
+    assert set(result.cells["municipality_code"]) == {"GM9901"}
+    assert set(result.summary["area_code"]) == {"demo", "GM9901"}
+
+
+def test_facilities_across_the_border_count_for_time_but_not_for_cbs(demo_run):
+    _, result = demo_run
+    abroad = result.manifest["facilities_abroad"]
+    assert all(abroad[t] > 0 for t in TYPES)
+    assert all(abroad[t] < result.manifest["facilities"][t] for t in TYPES)

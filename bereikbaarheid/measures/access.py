@@ -54,7 +54,10 @@ def compute_access(
     cell_x, cell_y
         Cell centroids in the networks' CRS.
     facilities
-        Columns ``facility_id``, ``type``, ``x``, ``y`` (networks' CRS).
+        Columns ``facility_id``, ``type``, ``x``, ``y`` (networks' CRS) and
+        optionally ``domestic`` (bool): only domestic facilities count for the
+        CBS-comparable distance, as CBS ignores facilities abroad; travel
+        times use every facility.
     settings
         Thresholds, connector speeds and the maximum link distance.
     """
@@ -115,7 +118,9 @@ def compute_access(
                 columns[f"{prefix}_n_{minutes}min"] = col
             progress.update()
         if mode == "car":
-            columns.update(_cbs_distances(graph, n_cells, fac_type, settings))
+            domestic = (facilities["domestic"].to_numpy(bool) if "domestic" in facilities
+                        else np.ones(len(fac_type), bool))
+            columns.update(_cbs_distances(graph, n_cells, fac_type, domestic, settings))
         report["modes"][mode] = mode_report
 
     progress.close()
@@ -165,7 +170,7 @@ def _counts_within(rev, sel, fac_node, fac_cost, cell_node, cell_cost, threshold
 
 
 def _cbs_distances(graph: link.LinkedGraph, n_cells: int, fac_type: np.ndarray,
-                   settings: Settings) -> dict[str, np.ndarray]:
+                   domestic: np.ndarray, settings: Settings) -> dict[str, np.ndarray]:
     """Shortest distance over the linked car graph per type (CBS's definition).
 
     CBS measures the road distance to the *nearest by distance* facility over
@@ -174,11 +179,13 @@ def _cbs_distances(graph: link.LinkedGraph, n_cells: int, fac_type: np.ndarray,
     """
     cell_node, fac_node = graph.point_node[:n_cells], graph.point_node[n_cells:]
     cell_conn, fac_conn = graph.connector_m[:n_cells], graph.connector_m[n_cells:]
-    rev = dijkstra.reverse_csr(graph.indptr, graph.indices, graph.edge_length_m,
-                               graph.edge_length_m)
+    # The kernels need positive weights; OSM has zero-length edges (two nodes
+    # on one spot), so each edge counts at least a millimetre.
+    weight_m = np.maximum(graph.edge_length_m, 1e-3)
+    rev = dijkstra.reverse_csr(graph.indptr, graph.indices, weight_m, graph.edge_length_m)
     out = {}
     for ftype in settings.facility_types:
-        sel = np.flatnonzero((fac_type == ftype) & (fac_node >= 0))
+        sel = np.flatnonzero((fac_type == ftype) & domestic & (fac_node >= 0))
         dist_m, _, _ = _nearest(rev, sel, fac_node, fac_conn, fac_conn, cell_node,
                                 cell_conn, cell_conn)
         out[f"{ftype}_cbs_distance_m"] = dist_m
