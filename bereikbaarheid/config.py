@@ -66,8 +66,12 @@ DEFAULT_UNLINKABLE_HIGHWAYS: tuple[str, ...] = (
 
 # Facility tag rules. A feature is of a type when it matches any ``include``
 # rule and no ``exclude`` rule. A rule maps tag -> accepted values; "*" accepts
-# any value; a value "!v" means "tag present and none of its ;-separated values
-# is v" (so ``healthcare:speciality=general;paediatrics`` still counts as a GP).
+# any value; "v" means "one of the tag's values is v" and "!v" means "tag
+# present and none of its values is v". A tag's values are its parts split on
+# ";" and ",", stripped and compared case-insensitively; a numeric range "a-b"
+# counts as every number from a to b. So ``healthcare:speciality=General;
+# paediatrics`` still counts as a GP and ``isced:level=0,1`` or ``1-2`` as a
+# primary school (see ``sources.osm.facility_types_of``).
 DEFAULT_FACILITY_TAGS: dict[str, dict[str, list[dict[str, list[str]]]]] = {
     "gp": {
         "include": [{"amenity": ["doctors"]}, {"healthcare": ["doctor"]}],
@@ -102,8 +106,10 @@ class Settings:
     car_speeds_kmh
         Car speed per highway class when ``maxspeed`` is absent or unusable.
     use_maxspeed
-        Use a way's ``maxspeed`` tag for cars (``NL:urban`` = 50,
-        ``NL:rural`` = 80, ``NL:motorway`` = 130, mph converted).
+        Use a way's ``maxspeed`` tag for cars: numbers (mph and knots
+        converted) and the Dutch, German and Belgian zone values
+        (``NL:urban`` = 50, ``NL:rural`` = 80, ``DE:rural`` = 100,
+        ``BE-VLG:rural`` = 70, ...; see ``networks/_way_rules.py``).
     allowed_highways
         Highway classes each mode may use by default; explicit access tags
         (``access``, ``motor_vehicle``, ``bicycle``, ``foot`` ...) override.

@@ -86,6 +86,18 @@ def test_oneway_rules(tmp_path, tags, mode, expected):
         ({"highway": "track", "motor_vehicle": "yes"}, {"walk", "bike", "car"}),
         ({"highway": "pedestrian", "area": "yes"}, set()),
         ({"highway": "construction"}, set()),
+        # a Dutch shopping street open to vans at loading hours only
+        ({"highway": "pedestrian", "motor_vehicle": "delivery"}, {"walk"}),
+        ({"highway": "residential", "access": "delivery"}, set()),
+        ({"highway": "residential", "motor_vehicle": "official"}, {"walk", "bike", "car"}),
+        ({"highway": "footway", "bicycle": "official"}, {"walk", "bike"}),
+        ({"highway": "residential", "motor_vehicle": "customers"}, {"walk", "bike", "car"}),
+        # a Dutch "autoweg" on a primary road: cars only unless foot/bicycle say so
+        ({"highway": "primary", "motorroad": "yes"}, {"car"}),
+        ({"highway": "primary", "motorroad": "yes", "access": "yes"}, {"car"}),
+        ({"highway": "primary", "motorroad": "yes", "bicycle": "yes"}, {"bike", "car"}),
+        ({"highway": "primary", "motorroad": "yes", "foot": "designated"}, {"walk", "car"}),
+        ({"highway": "primary", "motorroad": "no"}, {"walk", "bike", "car"}),
     ],
 )
 def test_access_rules(tmp_path, tags, usable_by):
@@ -106,7 +118,14 @@ def test_access_rules(tmp_path, tags, usable_by):
     [("50", 50.0), ("50 mph", 50 * 1.609344), ("30mph", 30 * 1.609344), ("NL:urban", 50.0),
      ("NL:rural", 80.0), ("NL:motorway", 130.0), ("NL:trunk", 100.0), ("walk", 15.0),
      ("60;50", 50.0), ("70 km/h", 70.0), ("none", None), ("signals", None), (None, None),
-     ("0", None), ("fast", None)],
+     ("0", None), ("fast", None),
+     # zones are case-insensitive and cover the neighbouring countries
+     ("nl:urban", 50.0), ("NL:ZONE30", 30.0), ("NL:zone60", 60.0), ("NL:zone30;50", 30.0),
+     ("DE:urban", 50.0), ("DE:rural", 100.0), ("DE:zone30", 30.0), ("DE:living_street", 7.0),
+     ("DE:motorway", None), ("BE:urban", 50.0), ("BE:rural", 90.0), ("BE:zone30", 30.0),
+     ("BE:motorway", 120.0), ("BE:living_street", 20.0), ("BE-VLG:urban", 50.0),
+     ("BE-VLG:rural", 70.0), ("be-vlg:rural", 70.0), ("BE-WAL:urban", 50.0),
+     ("BE-WAL:rural", 90.0), ("BE-BRU:urban", 30.0), ("XX:urban", None)],
 )
 def test_parse_maxspeed(value, kmh):
     got = _way_rules.parse_maxspeed_kmh(value)

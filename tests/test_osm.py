@@ -45,6 +45,18 @@ def _read(tmp_path, nodes, ways=(), relations=(), settings=SETTINGS):
         ({"shop": "convenience"}, []),
         ({"amenity": "school", "shop": "supermarket"}, ["school", "supermarket"]),
         ({"building": "yes"}, []),
+        # values split on ";" and ",", compared case-insensitively, ranges expanded
+        ({"amenity": "school", "isced:level": "0,1"}, ["school"]),
+        ({"amenity": "school", "isced:level": "0, 1"}, ["school"]),
+        ({"amenity": "school", "isced:level": "1-2"}, ["school"]),
+        ({"amenity": "school", "isced:level": "0-1"}, ["school"]),
+        ({"amenity": "school", "isced:level": "2-3"}, []),
+        ({"amenity": "school", "isced:level": "2,3"}, []),
+        ({"amenity": "school", "school": "Primary"}, ["school"]),
+        ({"amenity": "doctors", "healthcare:speciality": "General"}, ["gp"]),
+        ({"amenity": "doctors", "healthcare:speciality": "paediatrics, general"}, ["gp"]),
+        ({"Shop": "supermarket"}, []),  # keys stay case-sensitive
+        ({"shop": "Supermarket"}, ["supermarket"]),
     ],
 )
 def test_facility_types_of_follows_include_and_exclude_rules(tags, expected):
@@ -60,6 +72,17 @@ def test_facility_types_of_star_and_only_configured_types():
     assert osm.facility_types_of({"shop": "supermarket"}, settings) == []
 
 
+def test_facility_rule_values_are_case_insensitive():
+    settings = Settings(
+        facility_types=("supermarket",),
+        facility_tags={"supermarket": {"include": [{"shop": ["Supermarket"]}],
+                                       "exclude": [{"brand": ["!Albert Heijn"]}]}},
+    )
+    assert osm.facility_types_of({"shop": "supermarket", "brand": "albert heijn"}, settings) \
+        == ["supermarket"]
+    assert osm.facility_types_of({"shop": "supermarket", "brand": "Jumbo"}, settings) == []
+
+
 # -- ways ----------------------------------------------------------------------
 
 def test_reads_routable_ways_with_their_tags_and_projected_nodes(tmp_path):
@@ -68,14 +91,17 @@ def test_reads_routable_ways_with_their_tags_and_projected_nodes(tmp_path):
         (10, [1, 2, 3], {"highway": "residential", "oneway": "yes", "name": "Dorpsstraat"}),
         (11, [3, 4], {"route": "ferry", "duration": "00:20"}),
         (12, [1, 4], {"waterway": "canal"}),  # not routable
+        (13, [1, 3], {"highway": "primary", "motorroad": "yes"}),
     ])
-    assert data.way_id.tolist() == [10, 11]
+    assert data.way_id.tolist() == [10, 11, 13]
     assert data.way_tags[0] == {"highway": "residential", "oneway": "yes"}  # name not kept
     assert data.way_tags[1] == {"route": "ferry", "duration": "00:20"}
-    assert data.piece_ptr.tolist() == [0, 3, 5]
-    assert data.node_id.tolist() == [1, 2, 3, 3, 4]
-    np.testing.assert_allclose(data.node_x, [rd(*nodes[n])[0] for n in [1, 2, 3, 3, 4]], atol=0.05)
-    np.testing.assert_allclose(data.node_y, [rd(*nodes[n])[1] for n in [1, 2, 3, 3, 4]], atol=0.05)
+    assert data.way_tags[2] == {"highway": "primary", "motorroad": "yes"}
+    assert data.piece_ptr.tolist() == [0, 3, 5, 7]
+    order = [1, 2, 3, 3, 4, 1, 3]
+    assert data.node_id.tolist() == order
+    np.testing.assert_allclose(data.node_x, [rd(*nodes[n])[0] for n in order], atol=0.05)
+    np.testing.assert_allclose(data.node_y, [rd(*nodes[n])[1] for n in order], atol=0.05)
     assert 4.9 < data.node_lon[0] < 5.3 and 52.0 < data.node_lat[0] < 52.2
     assert data.report["ways_cut_at_extract_edge"] == 0
 
@@ -176,12 +202,14 @@ def test_excluded_facilities_and_feature_of_two_types(tmp_path):
         3: (20, 0, {"amenity": "doctors", "healthcare:speciality": "dentist"}),  # excluded
         4: (30, 0, {"amenity": "school", "shop": "supermarket"}),
         5: (40, 0, {"healthcare": "doctor"}),
+        6: (50, 0, {"amenity": "school", "isced:level": "0,1"}),  # kindergarten + primary
+        7: (60, 0, {"amenity": "doctors", "healthcare:speciality": "General"}),
     })
     data = _read(tmp_path, nodes, ways)
     rows = list(zip(data.facilities["type"], data.facilities["facility_id"]))
-    assert rows == [("gp", "osm:n5"), ("school", "osm:n2"), ("school", "osm:n4"),
-                    ("supermarket", "osm:n4")]
-    assert data.report["facilities"] == {"gp": 1, "school": 2, "supermarket": 1}
+    assert rows == [("gp", "osm:n5"), ("gp", "osm:n7"), ("school", "osm:n2"),
+                    ("school", "osm:n4"), ("school", "osm:n6"), ("supermarket", "osm:n4")]
+    assert data.report["facilities"] == {"gp": 2, "school": 3, "supermarket": 1}
 
 
 # -- bad input -----------------------------------------------------------------

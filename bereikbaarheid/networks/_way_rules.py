@@ -8,10 +8,16 @@ from typing import Mapping
 
 from ..config import Settings
 
+# ``delivery`` denies: a Dutch shopping street tagged ``highway=pedestrian,
+# motor_vehicle=delivery`` is open to cars only for loading, not for a trip to
+# the shops. ``official`` allows: ``bicycle=official`` marks a path signed for
+# that mode.
 ALLOWED_VALUES = frozenset(
-    {"yes", "permissive", "designated", "destination", "customers", "delivery", "official"}
+    {"yes", "permissive", "designated", "official", "destination", "customers"}
 )
-DENIED_VALUES = frozenset({"no", "private", "agricultural", "forestry", "use_sidepath"})
+DENIED_VALUES = frozenset(
+    {"no", "private", "agricultural", "forestry", "use_sidepath", "delivery"}
+)
 
 # Access keys from general to specific; the most specific key present with a
 # known value decides.
@@ -28,12 +34,29 @@ OPENING_KEYS: dict[str, tuple[str, ...]] = {
     "walk": ("foot",),
 }
 
-# Dutch implicit limits for the ``NL:*`` maxspeed zone values; "walk" is the
-# speed on a woonerf as in the living_street default.
-MAXSPEED_ZONES_KMH: dict[str, float] = {
+# Modes that may not use a ``motorroad=yes`` way (a Dutch "autoweg" tagged on
+# a primary road) unless ``foot``/``bicycle`` explicitly allow them.
+MOTORROAD_DENIED_MODES = frozenset({"walk", "bike"})
+
+# Implicit limits of maxspeed zone values (looked up case-insensitively, so
+# ``nl:urban`` works too). NL, plus Germany and Belgium for extracts that cross
+# the border; "walk" is the speed on a woonerf as in the living_street
+# default. None means "no general limit" (German motorways): the class
+# default speed applies. Belgian regions differ outside built-up areas;
+# Brussels has 30 in built-up areas since 2021.
+MAXSPEED_ZONES_KMH: dict[str, float | None] = {
     "NL:urban": 50.0, "NL:rural": 80.0, "NL:motorway": 130.0, "NL:trunk": 100.0,
-    "NL:zone30": 30.0, "NL:zone60": 60.0, "NL:living_street": 15.0, "walk": 15.0,
+    "NL:zone30": 30.0, "NL:zone60": 60.0, "NL:living_street": 15.0,
+    "DE:urban": 50.0, "DE:rural": 100.0, "DE:zone30": 30.0, "DE:living_street": 7.0,
+    "DE:motorway": None,
+    "BE:urban": 50.0, "BE:rural": 90.0, "BE:zone30": 30.0, "BE:motorway": 120.0,
+    "BE:living_street": 20.0,
+    "BE-VLG:urban": 50.0, "BE-VLG:rural": 70.0,
+    "BE-WAL:urban": 50.0, "BE-WAL:rural": 90.0,
+    "BE-BRU:urban": 30.0,
+    "walk": 15.0,
 }
+_ZONES_LOWER = {zone.lower(): kmh for zone, kmh in MAXSPEED_ZONES_KMH.items()}
 _MPH_TO_KMH = 1.609344
 _KNOT_TO_KMH = 1.852
 _SPEED = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(km/h|kmh|kph|mph|knots)?\s*$")
@@ -59,7 +82,8 @@ def access_allowed(tags: Mapping[str, str], mode: str, settings: Settings) -> bo
     mode-specific tag (``foot``, ``bicycle``, ``motor_vehicle``/``motorcar``)
     allows it. Ferries are open to walking and cycling unless denied, and to
     cars only with an explicit ``motor_vehicle``/``motorcar`` allowance
-    (a plain passenger ferry carries no cars).
+    (a plain passenger ferry carries no cars). On a ``motorroad=yes`` way
+    walking and cycling are denied unless ``foot``/``bicycle`` allow them.
     """
     ferry = tags.get("route") == "ferry"
     if not ferry and tags.get("area") == "yes":
@@ -75,7 +99,9 @@ def access_allowed(tags: Mapping[str, str], mode: str, settings: Settings) -> bo
     if ferry:
         default = mode != "car"
     else:
-        default = tags.get("highway") in settings.allowed_highways.get(mode, ())
+        default = tags.get("highway") in settings.allowed_highways.get(mode, ()) and not (
+            mode in MOTORROAD_DENIED_MODES and _first_value(tags.get("motorroad")) in _TRUE
+        )
     if verdict is None:
         return default
     if verdict and not default:
@@ -109,19 +135,23 @@ def directions(tags: Mapping[str, str], mode: str) -> tuple[bool, bool]:
 def parse_maxspeed_kmh(value: str | None) -> float | None:
     """Speed of a ``maxspeed`` value in km/h, or None when it gives none.
 
-    Numbers (``"50"``, ``"50 mph"``), Dutch zones (``"NL:urban"``) and
-    ``"walk"`` are understood; of several values (``"60;50"``) the lowest is
-    taken; ``"none"``, ``"signals"`` and the like give None (class default).
+    Numbers (``"50"``, ``"50 mph"``), the zones of ``MAXSPEED_ZONES_KMH``
+    (``"NL:urban"``, ``"de:rural"``; any case) and ``"walk"`` are understood;
+    of several values (``"60;50"``) the lowest is taken; ``"none"``,
+    ``"signals"``, ``"DE:motorway"``, unknown zones and the like give None
+    (class default).
     """
     if value is None:
         return None
     speeds = []
     for part in value.split(";"):
-        part = part.strip()
-        if part in MAXSPEED_ZONES_KMH:
-            speeds.append(MAXSPEED_ZONES_KMH[part])
+        part = part.strip().lower()
+        if part in _ZONES_LOWER:
+            zone_kmh = _ZONES_LOWER[part]
+            if zone_kmh is not None:
+                speeds.append(zone_kmh)
             continue
-        match = _SPEED.match(part.lower())
+        match = _SPEED.match(part)
         if match:
             speed = float(match.group(1))
             unit = match.group(2)

@@ -15,7 +15,7 @@ from .. import _io, _progress
 from ..config import Settings
 from ..errors import InputError
 from ..sources import osm as osm_source
-from . import build
+from . import _way_rules, build, graph
 from .graph import RoadNetwork
 
 # Bump when the stored layout or the meaning of an array changes.
@@ -42,10 +42,16 @@ _ARRAY_DTYPES: dict[str, str] = {
 
 
 def _package_version() -> str:
+    """Package version plus a digest of the code that builds networks, so a
+    change to a tag rule invalidates the cache even between releases."""
     try:
-        return metadata.version("bereikbaarheid")
+        version = metadata.version("bereikbaarheid")
     except metadata.PackageNotFoundError:
-        return "unknown"
+        version = "unknown"
+    h = hashlib.sha256()
+    for module in (osm_source, build, _way_rules, graph):
+        h.update(Path(module.__file__).read_bytes())
+    return f"{version}+{h.hexdigest()[:16]}"
 
 
 def _key(*parts: str) -> str:
@@ -58,7 +64,8 @@ def load_or_build(
     """Networks of every mode in ``settings.modes`` and the OSM facilities,
     from the cache when valid, else built from one pass over the PBF.
 
-    A cached entry is used only when its key (cache format, package version,
+    A cached entry is used only when its key (cache format, package version
+    with a digest of the network-building code,
     SHA-256 of the PBF bytes and the relevant settings) matches and its
     arrays verify (SHA-256 of the stored file, shapes, dtypes,
     ``RoadNetwork.validate``). Anything else is rebuilt and overwritten, and

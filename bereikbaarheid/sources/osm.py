@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from array import array
 from itertools import chain
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ WAY_TAGS: tuple[str, ...] = (
     "highway", "access", "motor_vehicle", "motorcar", "vehicle", "bicycle",
     "foot", "oneway", "oneway:bicycle", "cycleway", "cycleway:left",
     "cycleway:right", "cycleway:both", "junction", "maxspeed", "route",
-    "duration", "area",
+    "duration", "area", "motorroad",
 )
 
 FACILITY_COLUMNS: tuple[str, ...] = (
@@ -34,6 +35,10 @@ FACILITY_COLUMNS: tuple[str, ...] = (
 # libosmium marks a node reference without a known location with this value
 # (the node lies outside the extract).
 _UNDEFINED_COORDINATE = 2147483647
+_VALUE_SEPARATOR = re.compile(r"[;,]")
+_NUMERIC_RANGE = re.compile(r"^(\d+)\s*-\s*(\d+)$")
+# A longer "range" (a postcode span, a year span) is no level list: kept as is.
+_MAX_RANGE = 10
 _COORDINATE_PRECISION = 1e-7
 
 
@@ -103,8 +108,12 @@ def facility_types_of(tags: Mapping[str, str], settings: Settings) -> list[str]:
     A feature is of a type when it matches any ``include`` rule and no
     ``exclude`` rule of ``settings.facility_tags[type]``. A rule matches when
     every tag it names is present with an accepted value; ``"*"`` accepts any
-    value, ``"!v"`` accepts a value none of whose ``;``-separated parts is
-    ``v``. Plain values are compared with each ``;``-separated part.
+    value, ``"!v"`` accepts a value none of whose parts is ``v``, a plain
+    ``v`` a value one of whose parts is ``v``. A tag value is split into parts
+    on ``;`` and ``,``; parts are stripped and lowercased (rule values are
+    lowercased too) and a numeric range ``a-b`` (at most 10 apart) also
+    stands for every whole number from ``a`` to ``b``. So ``isced:level=0,1`` and ``isced:level=1-2`` are
+    primary schools and ``healthcare:speciality=General`` is a GP.
 
     Parameters
     ----------
@@ -133,13 +142,26 @@ def _rule_matches(rule: Mapping[str, list[str]], tags: Mapping[str, str]) -> boo
         value = tags.get(key)
         if value is None:
             return False
-        parts = {part.strip() for part in value.split(";")}
+        parts = _value_parts(value)
         if not any(
-            a == "*" or (a[1:] not in parts if a.startswith("!") else a in parts)
+            a == "*" or (a[1:].lower() not in parts if a.startswith("!") else a.lower() in parts)
             for a in accepted
         ):
             return False
     return True
+
+
+def _value_parts(value: str) -> set[str]:
+    """Lowercased parts of a tag value split on ``;``/``,``, ranges expanded."""
+    parts = set()
+    for part in _VALUE_SEPARATOR.split(value):
+        part = part.strip().lower()
+        parts.add(part)
+        if match := _NUMERIC_RANGE.match(part):
+            low, high = int(match.group(1)), int(match.group(2))
+            if low <= high <= low + _MAX_RANGE:
+                parts.update(str(n) for n in range(low, high + 1))
+    return parts
 
 
 def _facility_keys(settings: Settings) -> set[str]:
