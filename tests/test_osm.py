@@ -264,3 +264,18 @@ def test_real_extract_reads_and_builds_every_mode(shared_data):
         assert 123000 < network.node_x.min() and network.node_x.max() < 126000
         assert 483000 < network.node_y.min() and network.node_y.max() < 486000
         assert network.stats["ways_cut_at_extract_edge"] == 0
+
+
+def test_a_facility_tagged_on_its_building_and_on_a_node_inside_counts_once(tmp_path):
+    nodes, ways = _one_road()
+    nodes.update({1: (0, 0), 2: (40, 0), 3: (40, 30), 4: (0, 30),
+                  5: (20, 15, {"amenity": "doctors", "name": "Huisarts"}),
+                  6: (20, 10, {"shop": "supermarket", "name": "Super"}),
+                  7: (90, 90, {"amenity": "doctors", "name": "Elders"})})
+    ways.append((20, [1, 2, 3, 4, 1], {"building": "yes", "amenity": "doctors"}))
+    data = _read(tmp_path, nodes, ways)
+    f = data.facilities
+    # The node inside the GP building goes; the supermarket inside it (another
+    # type) and the GP node elsewhere stay.
+    assert sorted(zip(f["type"], f["facility_id"])) == [
+        ("gp", "osm:n7"), ("gp", "osm:w20"), ("supermarket", "osm:n6")]

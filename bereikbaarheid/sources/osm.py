@@ -414,4 +414,36 @@ def _facilities(c: _Collector, crs: str, transformer: pyproj.Transformer) -> gpd
             types.append(ftype)
             names.append(c.feat_name[i])
             rows.append(i)
-    return _facility_frame(ids, types, names, points[np.asarray(rows, dtype=np.int64)], crs)
+    rows = np.asarray(rows, dtype=np.int64)
+    keep = ~_inside_same_type(projected[rows], np.array(types, dtype=object),
+                              np.array(ids, dtype=object))
+    return _facility_frame([i for i, k in zip(ids, keep) if k],
+                           [t for t, k in zip(types, keep) if k],
+                           [n for n, k in zip(names, keep) if k], points[rows][keep], crs)
+
+
+def _inside_same_type(geoms: np.ndarray, types: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Mask of features lying inside a polygon feature of the same type.
+
+    Mappers often tag a practice both on its building and on a node inside it,
+    or on a building that is also the outer ring of a tagged multipolygon; one
+    facility must count once. The feature inside goes (the polygon stays); of
+    two identical polygons the one with the larger id goes.
+    """
+    drop = np.zeros(len(geoms), dtype=bool)
+    polygon = shapely.area(geoms) > 0
+    for ftype in np.unique(types):
+        members = np.flatnonzero(types == ftype)
+        hosts = members[polygon[members]]
+        if len(hosts) == 0:
+            continue
+        tree = shapely.STRtree(geoms[hosts])
+        inner, host = tree.query(geoms[members], predicate="covered_by")
+        inner, host = members[inner], hosts[host]
+        for i, h in zip(inner, host):
+            if i == h:
+                continue
+            twins = polygon[i] and shapely.covers(geoms[i], geoms[h])
+            if not twins or ids[i] > ids[h]:
+                drop[i] = True
+    return drop
