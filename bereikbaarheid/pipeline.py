@@ -127,26 +127,7 @@ def run_profile(config: RunConfig) -> ProfileResult:
             raise InputError(path, f"{key} input not found")
 
     with timings.step("read_inputs"):
-        _progress.say(f"reading municipalities {config.municipalities}")
-        all_munis = boundaries.read_municipalities(config.municipalities, settings)
-        munis = _select_municipalities(all_munis, config)
-        area = boundaries.region_polygon(munis)
-        _progress.say(f"reading population grid {config.grid}")
-        grid = grid_source.read_grid(config.grid, settings, mask=area)
-        cells = grid.cells
-        if grid.report["n_population_missing"]:
-            warnings.append(f"{grid.report['n_population_missing']} grid cells have a "
-                            "suppressed population (CBS code); they weigh 0 in the profile")
-        codes, names = boundaries.assign_municipality(
-            cells["x"].to_numpy(), cells["y"].to_numpy(), munis)
-        inside = pd.notna(codes)
-        if not inside.all():
-            warnings.append(f"{int((~inside).sum())} grid cells touch the region but have "
-                            "their centroid outside it; left out")
-        cells = cells.loc[inside].copy()
-        cells.insert(1, "municipality_code", codes[inside])
-        cells.insert(2, "municipality_name", names[inside])
-        cells = cells.reset_index(drop=True)
+        all_munis, cells, grid_report = _read_cells(config, warnings)
 
     with timings.step("networks"):
         _progress.say(f"road networks from {config.osm}")
@@ -154,51 +135,90 @@ def run_profile(config: RunConfig) -> ProfileResult:
             config.osm, settings, cache_dir=config.cache_dir)
 
     with timings.step("facilities"):
-        if str(config.facilities) == "osm":
-            fac = osm_facilities
-        else:
-            fac = facility_source.read_facilities(config.facilities, settings,
-                                                  types=settings.facility_types)
-        fac = fac[fac["type"].isin(settings.facility_types)].reset_index(drop=True)
-        fac = fac.assign(x=fac.geometry.x, y=fac.geometry.y)
-        # CBS counts only facilities in the Netherlands: those inside a
-        # municipality of the boundary file. Travel times use all of them.
-        fac_codes, _ = boundaries.assign_municipality(
-            fac["x"].to_numpy(), fac["y"].to_numpy(), all_munis)
-        fac["domestic"] = pd.notna(fac_codes)
-        for ftype in settings.facility_types:
-            if not (fac["type"] == ftype).any():
-                warnings.append(f"no facility of type {ftype!r} found; its travel times "
-                                "are empty")
+        fac = _facilities(config, osm_facilities, all_munis, warnings)
 
     with timings.step("travel_times"):
         result = access.compute_access(
             networks, cells["x"].to_numpy(), cells["y"].to_numpy(), fac, settings)
-        table = result.table
-        for mode, rep in result.report["modes"].items():
-            if rep["cells_unlinked"]:
-                warnings.append(f"{mode}: {rep['cells_unlinked']} cells farther than "
-                                f"{settings.max_link_distance_m:g} m from a usable road "
-                                "(unlinked, counted in the profile)")
-            for ftype, n in rep["facilities_unlinked"].items():
-                if n:
-                    warnings.append(f"{mode}: {n} {ftype} facilities unlinked (too far "
-                                    "from a usable road), left out")
+        warnings.extend(_link_warnings(result.report, settings))
 
     with timings.step("profile"):
         geometry = cells.geometry
         attrs = cells.drop(columns="geometry")
         cell_table = gpd.GeoDataFrame(
-            pd.concat([attrs, table], axis=1), geometry=geometry, crs=cells.crs)
+            pd.concat([attrs, result.table], axis=1), geometry=geometry, crs=cells.crs)
         summary = _rounded(profile.summarise(
             cell_table, config.region, config.region, settings))
 
-    manifest = _manifest(config, grid.report, fac, cache_report, result.report,
+    manifest = _manifest(config, grid_report, fac, cache_report, result.report,
                          warnings, timings)
-    with timings.step("write"):
-        folder = Path(config.output_dir) / config.region
-        files = export.write_profile(folder, cell_table, summary, manifest)
+    # The manifest times every step but writing itself (the CLI's total has it).
+    files = export.write_profile(Path(config.output_dir) / config.region, cell_table,
+                                 summary, manifest)
     return ProfileResult(cells=cell_table, summary=summary, files=files, manifest=manifest)
+
+
+def _read_cells(config: RunConfig, warnings: list[str]
+                ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, dict[str, Any]]:
+    """All municipalities of the boundary file, and the region's grid cells
+    with the municipality holding each centroid."""
+    settings = config.settings
+    _progress.say(f"reading municipalities {config.municipalities}")
+    all_munis = boundaries.read_municipalities(config.municipalities, settings)
+    munis = _select_municipalities(all_munis, config)
+    _progress.say(f"reading population grid {config.grid}")
+    grid = grid_source.read_grid(config.grid, settings, mask=boundaries.region_polygon(munis))
+    cells = grid.cells
+    if grid.report["n_population_missing"]:
+        warnings.append(f"{grid.report['n_population_missing']} grid cells have a "
+                        "suppressed population (CBS code); they weigh 0 in the profile")
+    codes, names = boundaries.assign_municipality(
+        cells["x"].to_numpy(), cells["y"].to_numpy(), munis)
+    inside = pd.notna(codes)
+    if not inside.all():
+        warnings.append(f"{int((~inside).sum())} grid cells touch the region but have "
+                        "their centroid outside it; left out")
+    cells = cells.loc[inside].copy()
+    cells.insert(1, "municipality_code", codes[inside])
+    cells.insert(2, "municipality_name", names[inside])
+    return all_munis, cells.reset_index(drop=True), grid.report
+
+
+def _facilities(config: RunConfig, osm_facilities: gpd.GeoDataFrame,
+                all_munis: gpd.GeoDataFrame, warnings: list[str]) -> gpd.GeoDataFrame:
+    """The facilities of the configured source with ``x``, ``y`` and ``domestic``."""
+    settings = config.settings
+    if str(config.facilities) == "osm":
+        fac = osm_facilities
+    else:
+        fac = facility_source.read_facilities(config.facilities, settings,
+                                              types=settings.facility_types)
+    fac = fac[fac["type"].isin(settings.facility_types)].reset_index(drop=True)
+    fac = fac.assign(x=fac.geometry.x, y=fac.geometry.y)
+    # CBS counts only facilities in the Netherlands: those inside a
+    # municipality of the boundary file. Travel times use all of them.
+    codes, _ = boundaries.assign_municipality(fac["x"].to_numpy(), fac["y"].to_numpy(),
+                                              all_munis)
+    fac["domestic"] = pd.notna(codes)
+    for ftype in settings.facility_types:
+        if not (fac["type"] == ftype).any():
+            warnings.append(f"no facility of type {ftype!r} found; its travel times are empty")
+    return fac
+
+
+def _link_warnings(report: dict[str, Any], settings: Settings) -> list[str]:
+    """Warnings about unlinked cells and facilities, per mode."""
+    out = []
+    for mode, rep in report["modes"].items():
+        if rep["cells_unlinked"]:
+            out.append(f"{mode}: {rep['cells_unlinked']} cells farther than "
+                       f"{settings.max_link_distance_m:g} m from a usable road "
+                       "(unlinked, counted in the profile)")
+        for ftype, n in rep["facilities_unlinked"].items():
+            if n:
+                out.append(f"{mode}: {n} {ftype} facilities unlinked (too far from a "
+                           "usable road), left out")
+    return out
 
 
 def _select_municipalities(munis: gpd.GeoDataFrame, config: RunConfig) -> gpd.GeoDataFrame:
@@ -265,6 +285,5 @@ def _manifest(config: RunConfig, grid_report, fac, cache_report, access_report, 
         "warnings": warnings,
         "python": platform.python_version(),
         "packages": versions,
-        # Writing the folder itself is timed by the caller, not here.
         "timings_s": dict(timings),
     }
