@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -28,7 +29,10 @@ def main(argv: list[str] | None = None) -> int:
     except BereikbaarheidError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    _print_summary(result, time.perf_counter() - start)
+    try:
+        _print_summary(result, time.perf_counter() - start)
+    except BrokenPipeError:  # output piped into e.g. `head`: the run itself succeeded
+        sys.stdout = open(os.devnull, "w")
     return 0
 
 
@@ -81,12 +85,14 @@ def _print_summary(result: pipeline.ProfileResult, seconds: float) -> None:
     print(f"region {manifest['region']}: {len(result.cells)} cells, "
           f"{region['population'].iloc[0]:,.0f} inhabitants; "
           f"facilities {manifest['facilities']}")
-    print(f"{'type':<12}{'mode':<6}{'median min':>11}{'p90 min':>9}{'<=15 min':>10}"
-          f"{'unlinked':>10}{'unreached':>10}")
-    for row in region.itertuples():
-        print(f"{row.type:<12}{row.mode:<6}{row.median_time_s / 60:>11.1f}"
-              f"{row.p90_time_s / 60:>9.1f}{row.share_within_15min:>10.1%}"
-              f"{row.population_unlinked:>10,.0f}{row.population_unreachable:>10,.0f}")
+    thresholds = manifest["settings"]["thresholds_min"]
+    minutes = 15 if 15 in thresholds else thresholds[-1]
+    print(f"{'type':<12}{'mode':<6}{'median min':>11}{'p90 min':>9}"
+          f"{f'<={minutes} min':>10}{'unlinked':>10}{'unreached':>10}")
+    for row in region.to_dict(orient="records"):
+        print(f"{row['type']:<12}{row['mode']:<6}{row['median_time_s'] / 60:>11.1f}"
+              f"{row['p90_time_s'] / 60:>9.1f}{row[f'share_within_{minutes}min']:>10.1%}"
+              f"{row['population_unlinked']:>10,.0f}{row['population_unreachable']:>10,.0f}")
     for warning in manifest["warnings"]:
         print(f"warning: {warning}")
     steps = ", ".join(f"{k} {v:.1f}s" for k, v in manifest["timings_s"].items())

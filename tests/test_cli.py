@@ -54,3 +54,14 @@ def test_unknown_setting_in_a_config_is_an_error(demo_region, tmp_path, capsys):
     config.write_text(text + "\n[settings]\nwalk_speed = 4\n")
     assert cli.main(["run", str(config), "--quiet"]) == 2
     assert "walk_speed" in capsys.readouterr().err
+
+
+def test_summary_table_follows_the_configured_thresholds(demo_region, tmp_path, capsys):
+    config = tmp_path / "run.toml"
+    text = demo_region.config.read_text()
+    for name in ("demo.osm.pbf", "grid_100m.gpkg", "gemeenten.gpkg"):
+        text = text.replace(f'"{name}"', f'"{demo_region.folder / name}"')
+    config.write_text(text + "\n[settings]\nthresholds_min = [10, 20]\n")
+    assert cli.main(["run", str(config), "--output", str(tmp_path / "p"),
+                     "--cache", str(tmp_path / "c"), "--quiet"]) == 0
+    assert "<=20 min" in capsys.readouterr().out

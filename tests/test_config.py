@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from bereikbaarheid import ConfigError, InputError, RunConfig, Settings
@@ -62,3 +64,11 @@ def test_run_config_errors_name_the_file(tmp_path):
     partial.write_text('[region]\nname = "x"\n[inputs]\nosm = "a.osm.pbf"\n')
     with pytest.raises(ConfigError, match="partial.toml.*grid"):
         RunConfig.from_toml(partial)
+
+
+def test_the_example_config_is_valid():
+    root = Path(__file__).resolve().parents[1]
+    config = RunConfig.from_toml(root / "examples" / "run.toml")
+    assert config.region == "demo-example"
+    assert config.osm.name == "demo.osm.pbf"
+    assert config.settings.thresholds_min == (5, 10, 15, 30)
