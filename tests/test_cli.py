@@ -46,22 +46,24 @@ def test_run_takes_a_config_file_and_the_csv_facility_source(demo_region, tmp_pa
     assert summary["median_time_s"].notna().all()
 
 
-def test_unknown_setting_in_a_config_is_an_error(demo_region, tmp_path, capsys):
+def _demo_config(demo_region, tmp_path, extra: str):
+    """A copy of the demo's run.toml elsewhere, inputs pointing at the demo."""
     config = tmp_path / "run.toml"
     text = demo_region.config.read_text()
     for name in ("demo.osm.pbf", "grid_100m.gpkg", "gemeenten.gpkg"):
         text = text.replace(f'"{name}"', f'"{demo_region.folder / name}"')
-    config.write_text(text + "\n[settings]\nwalk_speed = 4\n")
+    config.write_text(text + extra)
+    return config
+
+
+def test_unknown_setting_in_a_config_is_an_error(demo_region, tmp_path, capsys):
+    config = _demo_config(demo_region, tmp_path, "\n[settings]\nwalk_speed = 4\n")
     assert cli.main(["run", str(config), "--quiet"]) == 2
     assert "walk_speed" in capsys.readouterr().err
 
 
 def test_summary_table_follows_the_configured_thresholds(demo_region, tmp_path, capsys):
-    config = tmp_path / "run.toml"
-    text = demo_region.config.read_text()
-    for name in ("demo.osm.pbf", "grid_100m.gpkg", "gemeenten.gpkg"):
-        text = text.replace(f'"{name}"', f'"{demo_region.folder / name}"')
-    config.write_text(text + "\n[settings]\nthresholds_min = [10, 20]\n")
+    config = _demo_config(demo_region, tmp_path, "\n[settings]\nthresholds_min = [10, 20]\n")
     assert cli.main(["run", str(config), "--output", str(tmp_path / "p"),
                      "--cache", str(tmp_path / "c"), "--quiet"]) == 0
     assert "<=20 min" in capsys.readouterr().out
