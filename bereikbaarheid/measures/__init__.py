@@ -1,0 +1,1 @@
+"""Measures: travel times turned into per-cell indicators."""

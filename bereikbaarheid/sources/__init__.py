@@ -1,0 +1,1 @@
+"""Readers of the input formats: OSM PBF, CBS grid, facility files, boundaries."""
