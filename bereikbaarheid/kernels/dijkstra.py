@@ -13,9 +13,10 @@ edge weight to a cost always increases it (no weight below ~1e-16 of a cost).
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numba
 import numpy as np
-from numba.typed import List
 
 from . import _heap
 
@@ -149,7 +150,7 @@ def _grow_pairs(pair_source, pair_target, pair_cost):
     return new_source, new_target, new_cost
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _chunk_pairs(indptr, indices, weight, source_nodes, first, step, cutoff,
                  target_of_node, n_targets):
     """Bounded searches from sources ``first, first + step, ...`` with one workspace."""
@@ -204,49 +205,21 @@ def _chunk_pairs(indptr, indices, weight, source_nodes, first, step, cutoff,
     return pair_source[:n_pairs].copy(), pair_target[:n_pairs].copy(), pair_cost[:n_pairs].copy()
 
 
-@numba.njit(cache=True, parallel=True)
-def _sources_within_cutoff_kernel(indptr, indices, weight, source_nodes, cutoff,
-                                  target_of_node, n_targets, n_chunks):
-    # Each chunk takes every n_chunks-th source (spreading clustered, similarly
-    # expensive sources over threads) and fills its own output buffers.
-    chunk_source = List()
-    chunk_target = List()
-    chunk_cost = List()
-    for _ in range(n_chunks):
-        chunk_source.append(np.empty(0, dtype=np.int32))
-        chunk_target.append(np.empty(0, dtype=np.int32))
-        chunk_cost.append(np.empty(0, dtype=np.float64))
-    for c in numba.prange(n_chunks):
-        s_arr, t_arr, c_arr = _chunk_pairs(indptr, indices, weight, source_nodes, c,
-                                           n_chunks, cutoff, target_of_node, n_targets)
-        chunk_source[c] = s_arr
-        chunk_target[c] = t_arr
-        chunk_cost[c] = c_arr
-    # Merge: each source's pairs are contiguous and target-sorted in its chunk,
-    # so placing them at per-source offsets yields (source, target) order.
-    k = source_nodes.shape[0]
-    offset = np.zeros(k + 1, dtype=np.int64)
-    for c in range(n_chunks):
-        for s in chunk_source[c]:
-            offset[s + 1] += 1
-    for s in range(k):
+@numba.njit(cache=True)
+def _stable_order_by_source(pair_source, n_sources):
+    """Counting-sort order of the pairs by source, keeping their order within a
+    source (each source's pairs are already contiguous and sorted by target)."""
+    offset = np.zeros(n_sources + 1, dtype=np.int64)
+    for s in pair_source:
+        offset[s + 1] += 1
+    for s in range(n_sources):
         offset[s + 1] += offset[s]
-    total = offset[k]
-    pair_source = np.empty(total, dtype=np.int32)
-    pair_target = np.empty(total, dtype=np.int32)
-    pair_cost = np.empty(total, dtype=np.float64)
-    for c in range(n_chunks):
-        s_arr = chunk_source[c]
-        t_arr = chunk_target[c]
-        c_arr = chunk_cost[c]
-        for i in range(s_arr.shape[0]):
-            s = s_arr[i]
-            j = offset[s]
-            pair_source[j] = s
-            pair_target[j] = t_arr[i]
-            pair_cost[j] = c_arr[i]
-            offset[s] = j + 1
-    return pair_source, pair_target, pair_cost
+    order = np.empty(pair_source.shape[0], dtype=np.int64)
+    for i in range(pair_source.shape[0]):
+        s = pair_source[i]
+        order[offset[s]] = i
+        offset[s] += 1
+    return order
 
 
 @numba.njit(cache=True)
@@ -457,7 +430,8 @@ def sources_within_cutoff(
     Each source starts at cost 0 on its node; a target is reached when one of
     its nodes (``target_of_node[node] == target``) has cost <= ``cutoff``.
     When several nodes belong to one target the cheapest counts. Sources run
-    in parallel (Numba threads), each thread reusing one workspace that is
+    in parallel (threads running the compiled search without the GIL), each
+    thread reusing one workspace that is
     reset only on the nodes a search touched (about ``12 * n_nodes + 8 *
     n_targets`` bytes per thread, plus a heap that grows as needed).
 
@@ -500,9 +474,19 @@ def sources_within_cutoff(
         return (np.empty(0, dtype=np.int32), np.empty(0, dtype=np.int32),
                 np.empty(0, dtype=np.float64))
     n_targets = int(target_of_node.max()) + 1 if n else 0
+    # Each chunk takes every n_chunks-th source (spreading clustered, similarly
+    # expensive sources over threads) and returns its own arrays; the
+    # compiled chunk releases the GIL, so plain threads run chunks in parallel
+    # without sharing any output buffer.
     n_chunks = max(1, min(k, numba.get_num_threads()))
-    return _sources_within_cutoff_kernel(indptr, indices, weight, source_nodes, cutoff,
-                                         target_of_node, n_targets, n_chunks)
+    with ThreadPoolExecutor(max_workers=n_chunks) as pool:
+        chunks = list(pool.map(
+            lambda c: _chunk_pairs(indptr, indices, weight, source_nodes, c, n_chunks,
+                                   cutoff, target_of_node, n_targets),
+            range(n_chunks)))
+    pair_source, pair_target, pair_cost = (np.concatenate(parts) for parts in zip(*chunks))
+    order = _stable_order_by_source(pair_source, k)
+    return pair_source[order], pair_target[order], pair_cost[order]
 
 
 def count_within(
