@@ -206,20 +206,26 @@ def _chunk_pairs(indptr, indices, weight, source_nodes, first, step, cutoff,
 
 
 @numba.njit(cache=True)
-def _stable_order_by_source(pair_source, n_sources):
-    """Counting-sort order of the pairs by source, keeping their order within a
-    source (each source's pairs are already contiguous and sorted by target)."""
+def _merge_by_source(pair_source, pair_target, pair_cost, n_sources):
+    """The pairs in (source, target) order, by a counting sort on the source:
+    each source's pairs are already contiguous and sorted by target."""
     offset = np.zeros(n_sources + 1, dtype=np.int64)
     for s in pair_source:
         offset[s + 1] += 1
     for s in range(n_sources):
         offset[s + 1] += offset[s]
-    order = np.empty(pair_source.shape[0], dtype=np.int64)
-    for i in range(pair_source.shape[0]):
+    m = pair_source.shape[0]
+    out_source = np.empty(m, dtype=np.int32)
+    out_target = np.empty(m, dtype=np.int32)
+    out_cost = np.empty(m, dtype=np.float64)
+    for i in range(m):
         s = pair_source[i]
-        order[offset[s]] = i
-        offset[s] += 1
-    return order
+        j = offset[s]
+        out_source[j] = s
+        out_target[j] = pair_target[i]
+        out_cost[j] = pair_cost[i]
+        offset[s] = j + 1
+    return out_source, out_target, out_cost
 
 
 @numba.njit(cache=True)
@@ -484,9 +490,7 @@ def sources_within_cutoff(
             lambda c: _chunk_pairs(indptr, indices, weight, source_nodes, c, n_chunks,
                                    cutoff, target_of_node, n_targets),
             range(n_chunks)))
-    pair_source, pair_target, pair_cost = (np.concatenate(parts) for parts in zip(*chunks))
-    order = _stable_order_by_source(pair_source, k)
-    return pair_source[order], pair_target[order], pair_cost[order]
+    return _merge_by_source(*(np.concatenate(parts) for parts in zip(*chunks)), k)
 
 
 def count_within(
