@@ -126,6 +126,24 @@ def _settle_within(indptr, indices, weight, source, offset, cutoff, dist, settle
 
 
 @numba.njit(cache=True)
+def _settle_growing(indptr, indices, weight, source, offset, cutoff, dist, settled, keys,
+                    nodes):
+    """``_settle_within``, rerun with a heap twice as large until it fits.
+
+    Returns ``(count, keys, nodes)``: the heap arrays may be new, and the
+    caller keeps them for its next search.
+    """
+    count = _settle_within(indptr, indices, weight, source, offset, cutoff, dist, settled,
+                           keys, nodes)
+    while count < 0:
+        keys = np.empty(2 * keys.shape[0], dtype=np.float64)
+        nodes = np.empty(2 * nodes.shape[0], dtype=np.int32)
+        count = _settle_within(indptr, indices, weight, source, offset, cutoff, dist,
+                               settled, keys, nodes)
+    return count, keys, nodes
+
+
+@numba.njit(cache=True)
 def _one_to_all_kernel(indptr, indices, weight, source):
     n = indptr.shape[0] - 1
     dist = np.full(n, np.inf)
@@ -166,13 +184,8 @@ def _chunk_pairs(indptr, indices, weight, source_nodes, first, step, cutoff,
     pair_cost = np.empty(1024, dtype=np.float64)
     n_pairs = 0
     for s in range(first, source_nodes.shape[0], step):
-        count = _settle_within(indptr, indices, weight, source_nodes[s], 0.0, cutoff,
-                               dist, settled, keys, nodes)
-        while count < 0:
-            keys = np.empty(2 * keys.shape[0], dtype=np.float64)
-            nodes = np.empty(2 * nodes.shape[0], dtype=np.int32)
-            count = _settle_within(indptr, indices, weight, source_nodes[s], 0.0,
-                                   cutoff, dist, settled, keys, nodes)
+        count, keys, nodes = _settle_growing(indptr, indices, weight, source_nodes[s], 0.0,
+                                             cutoff, dist, settled, keys, nodes)
         start = n_pairs
         for j in range(count):
             u = settled[j]
@@ -246,13 +259,8 @@ def _chunk_counts(indptr, indices, weight, source_nodes, source_cost, first, ste
     nodes = np.empty(_BOUNDED_HEAP_CAPACITY, dtype=np.int32)
     for s in range(first, source_nodes.shape[0], step):
         offset = source_cost[s]
-        count = _settle_within(indptr, indices, weight, source_nodes[s], offset, last, dist,
-                               settled, keys, nodes)
-        while count < 0:
-            keys = np.empty(2 * keys.shape[0], dtype=np.float64)
-            nodes = np.empty(2 * nodes.shape[0], dtype=np.int32)
-            count = _settle_within(indptr, indices, weight, source_nodes[s], offset, last,
-                                   dist, settled, keys, nodes)
+        count, keys, nodes = _settle_growing(indptr, indices, weight, source_nodes[s],
+                                             offset, last, dist, settled, keys, nodes)
         for i in range(count):
             u = settled[i]
             # Summed in this order, (source cost + path) + target cost, so the
