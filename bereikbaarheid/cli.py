@@ -1,4 +1,4 @@
-"""Command line: ``bereikbaarheid demo`` and ``bereikbaarheid run CONFIG.toml``."""
+"""Command line: ``bereikbaarheid demo``, ``run CONFIG.toml`` and ``gtfs-check FEED``."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     _progress.set_quiet(args.quiet)
     start = time.perf_counter()
+    if args.command == "gtfs-check":
+        return _gtfs_check(args)
     try:
         if args.command == "demo":
             result = _demo(args)
@@ -55,6 +57,14 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="profile a region from a TOML run configuration")
     run.add_argument("config", type=Path, help="run configuration (see examples/run.toml)")
 
+    check = sub.add_parser(
+        "gtfs-check", help="validate GTFS feeds and list every problem (file, row, field)")
+    check.add_argument("feeds", type=Path, nargs="+", help="GTFS zip files or folders")
+    check.add_argument("--date", default=None,
+                       help="analysis date (YYYY-MM-DD): also check there is service that day")
+    check.add_argument("--csv", type=Path, default=None, help="write the full report to this CSV")
+    check.add_argument("-q", "--quiet", action="store_true", help="only the summary line")
+
     for p in (demo, run):
         p.add_argument("--output", type=Path, default=None,
                        help="profiles folder (default: profiles, or the config's)")
@@ -63,6 +73,26 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("-q", "--quiet", action="store_true",
                        help="no progress bars or step messages")
     return parser
+
+
+def _gtfs_check(args: argparse.Namespace) -> int:
+    """Print the validation report; exit status 1 when a problem is fatal."""
+    from . import _io
+    from .sources import gtfs
+
+    try:
+        report = gtfs.validate_gtfs(args.feeds, service_date=args.date)
+    except BereikbaarheidError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if not args.quiet:
+        for issue in report.issues:
+            print(f"{issue.severity:<8}{issue.feed}: {issue}")
+    if args.csv is not None:
+        with _io.atomic_open(args.csv, "w", encoding="utf-8", newline="") as f:
+            report.to_frame().to_csv(f, index=False, lineterminator="\n")
+    print(report.summary())
+    return 1 if report.fatal else 0
 
 
 def _demo(args: argparse.Namespace) -> pipeline.ProfileResult:

@@ -8,6 +8,7 @@ typo never silently falls back to a default.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -15,7 +16,9 @@ from typing import Any
 
 from .errors import ConfigError
 
-MODES: tuple[str, ...] = ("walk", "bike", "car")
+ROAD_MODES: tuple[str, ...] = ("walk", "bike", "car")
+TRANSIT_MODE = "pt"
+MODES: tuple[str, ...] = (*ROAD_MODES, TRANSIT_MODE)
 FACILITY_TYPES: tuple[str, ...] = ("gp", "school", "supermarket")
 
 # Default car speeds (km/h) per OSM highway class, used when a way has no
@@ -88,6 +91,20 @@ DEFAULT_FACILITY_TAGS: dict[str, dict[str, list[dict[str, list[str]]]]] = {
 }
 
 
+def parse_clock(text: str, name: str) -> int:
+    """Seconds since midnight of ``"HH:MM"`` or ``"HH:MM:SS"`` (hours may pass 24)."""
+    parts = str(text).strip().split(":")
+    try:
+        if len(parts) not in (2, 3):
+            raise ValueError
+        h, m, s = (int(p) for p in (parts + ["0"])[:3])
+        if h < 0 or not 0 <= m < 60 or not 0 <= s < 60:
+            raise ValueError
+    except ValueError:
+        raise ConfigError(f"{name}: {text!r} is not a time like '07:30' (hours may pass 24)") from None
+    return h * 3600 + m * 60 + s
+
+
 @dataclass(frozen=True)
 class Settings:
     """Every tunable of a run, with its documented default.
@@ -97,7 +114,9 @@ class Settings:
     crs
         Projected CRS all geometry is brought into (metres). RD New by default.
     modes
-        Road modes to compute.
+        Modes to compute: the road modes ``walk``, ``bike``, ``car`` and
+        public transport ``pt`` (which needs a GTFS input; without one it is
+        skipped and the manifest says so).
     facility_types
         Facility types to compute; each needs a rule in ``facility_tags`` when
         facilities come from OSM.
@@ -132,6 +151,37 @@ class Settings:
     missing_below
         Grid values below this are CBS suppression codes (-99997 "secret",
         -99995 "not applicable") and become missing.
+    pt_date
+        Analysis day for public transport (ISO date, e.g. ``"2026-03-10"``);
+        required when ``pt`` runs. It must lie in the feed's service period.
+    pt_window
+        Departure window ``("HH:MM", "HH:MM")``, start included, end
+        excluded; times past 24:00 (``"25:00"``) reach into the next night.
+    pt_step_min
+        Minutes between departures in the window (1: every minute).
+    pt_percentiles
+        Percentiles of travel time over the window reported per cell (nearest
+        rank over the departures; unreachable departures count as infinite).
+    pt_time_percentile
+        The percentile used as the mode's travel time in the profile (one of
+        ``pt_percentiles``); 50 is the median over the window.
+    pt_max_rides
+        Most vehicles in one journey (a transfer is a second ride).
+    pt_max_time_min
+        Journeys longer than this are not reached (and the timetable is
+        clipped to the window plus this horizon).
+    pt_access_mode
+        ``"walk"`` or ``"bike"``: how residents get to the first stop (bike
+        parking at every stop assumed). The last stop to the facility is
+        always walked.
+    pt_max_access_min, pt_max_egress_min
+        Longest access leg (walk or bike) and egress walk.
+    pt_transfer_max_m
+        Walking transfers between stops up to this distance over the walk
+        network (platforms of one station always connect).
+    pt_min_change_s
+        Minimum time to change vehicles at one stop, unless ``transfers.txt``
+        sets it.
     """
 
     crs: str = "EPSG:28992"
@@ -156,12 +206,24 @@ class Settings:
         default_factory=lambda: json.loads(json.dumps(DEFAULT_FACILITY_TAGS))
     )
     missing_below: float = -99000.0
+    pt_date: str = ""
+    pt_window: tuple[str, str] = ("07:00", "09:00")
+    pt_step_min: int = 1
+    pt_percentiles: tuple[int, ...] = (25, 50, 75)
+    pt_time_percentile: int = 50
+    pt_max_rides: int = 4
+    pt_max_time_min: float = 120.0
+    pt_access_mode: str = "walk"
+    pt_max_access_min: float = 15.0
+    pt_max_egress_min: float = 15.0
+    pt_transfer_max_m: float = 400.0
+    pt_min_change_s: int = 60
 
     def __post_init__(self) -> None:
         for mode in self.modes:
             if mode not in MODES:
                 raise ConfigError(f"unknown mode {mode!r}; expected one of {MODES}")
-            if mode not in self.connector_speed_kmh:
+            if mode in ROAD_MODES and mode not in self.connector_speed_kmh:
                 raise ConfigError(f"connector_speed_kmh has no speed for mode {mode!r}")
         for speed_name in ("walk_speed_kmh", "bike_speed_kmh", "ferry_speed_kmh"):
             if not getattr(self, speed_name) > 0:
@@ -177,6 +239,54 @@ class Settings:
         for ftype in self.facility_types:
             if ftype not in self.facility_tags:
                 raise ConfigError(f"facility type {ftype!r} has no rule in facility_tags")
+        self._check_transit()
+
+    def _check_transit(self) -> None:
+        if self.pt_date:
+            try:
+                datetime.date.fromisoformat(self.pt_date)
+            except ValueError:
+                raise ConfigError(f"pt_date must be an ISO date like '2026-03-10'; "
+                                  f"got {self.pt_date!r}") from None
+        if len(self.pt_window) != 2:
+            raise ConfigError(f"pt_window must be two times ('07:00', '09:00'); got {self.pt_window}")
+        start_s, end_s = (parse_clock(t, "pt_window") for t in self.pt_window)
+        if not end_s > start_s:
+            raise ConfigError(f"pt_window must end after it starts; got {self.pt_window}")
+        if not (isinstance(self.pt_step_min, int) and self.pt_step_min >= 1):
+            raise ConfigError(f"pt_step_min must be a whole number of minutes >= 1; "
+                              f"got {self.pt_step_min!r}")
+        p = list(self.pt_percentiles)
+        if not p or any(not 0 < v <= 100 for v in p) or any(b <= a for a, b in zip(p, p[1:])):
+            raise ConfigError(f"pt_percentiles must be strictly increasing values in (0, 100]; got {p}")
+        if self.pt_time_percentile not in p:
+            raise ConfigError(f"pt_time_percentile {self.pt_time_percentile} must be one of "
+                              f"pt_percentiles {p}")
+        if not (isinstance(self.pt_max_rides, int) and self.pt_max_rides >= 1):
+            raise ConfigError(f"pt_max_rides must be a whole number >= 1; got {self.pt_max_rides!r}")
+        if self.pt_access_mode not in ("walk", "bike"):
+            raise ConfigError(f"pt_access_mode must be 'walk' or 'bike'; got {self.pt_access_mode!r}")
+        for name in ("pt_max_time_min", "pt_max_access_min", "pt_max_egress_min"):
+            if not getattr(self, name) > 0:
+                raise ConfigError(f"{name} must be positive")
+        if not self.pt_transfer_max_m >= 0 or not self.pt_min_change_s >= 0:
+            raise ConfigError("pt_transfer_max_m and pt_min_change_s must be >= 0")
+
+    @property
+    def road_modes(self) -> tuple[str, ...]:
+        """The road modes among ``modes``, plus ``walk`` (and ``bike`` for bike
+        access) when public transport needs them for access and transfers."""
+        needed = set(self.modes)
+        if TRANSIT_MODE in needed:
+            needed.add("walk")
+            if self.pt_access_mode == "bike":
+                needed.add("bike")
+        return tuple(m for m in ROAD_MODES if m in needed)
+
+    def pt_departures_s(self) -> "list[int]":
+        """Departure times of the window, seconds since the analysis day's midnight."""
+        start_s, end_s = (parse_clock(t, "pt_window") for t in self.pt_window)
+        return list(range(start_s, end_s, 60 * self.pt_step_min))
 
     # -- (de)serialisation -------------------------------------------------
     def to_dict(self) -> dict[str, Any]:

@@ -34,3 +34,15 @@ class ConfigError(BereikbaarheidError):
 
 class CacheError(BereikbaarheidError):
     """A cached network failed verification (it is rebuilt, never trusted)."""
+
+
+class GtfsError(InputError):
+    """A GTFS feed cannot be routed on: it has fatal problems.
+
+    ``report`` holds every problem found (fatal ones and warnings), each with
+    its file, row and field; the message lists the fatal ones.
+    """
+
+    def __init__(self, path: str | Path | None, message: str, report=None):
+        super().__init__(path, message)
+        self.report = report

@@ -17,14 +17,17 @@ import pandas as pd
 # Bump the major version when a column is renamed or removed or its meaning
 # changes; the minor version when columns are added. Documented in
 # profiles/README.md.
-SCHEMA_VERSION = "1.0.0"
+SCHEMA_VERSION = "1.1.0"
 
 FILES = {
     "cells": "cells.parquet",
     "summary_csv": "summary.csv",
     "summary_json": "summary.json",
     "manifest": "manifest.json",
+    "gtfs_issues": "gtfs_issues.csv",
 }
+# The GTFS validation report: one row per problem found in a feed.
+GTFS_ISSUE_COLUMNS = ("feed", "file", "row", "field", "severity", "message")
 
 
 def write_profile(
@@ -32,6 +35,7 @@ def write_profile(
     cells: gpd.GeoDataFrame,
     summary: pd.DataFrame,
     manifest: dict[str, Any],
+    gtfs_issues: pd.DataFrame | None = None,
 ) -> dict[str, Path]:
     """Write a complete profile folder, replacing any earlier one in one step.
 
@@ -39,11 +43,15 @@ def write_profile(
     takes the place of ``folder``; a failure leaves the earlier profile (or
     nothing) in place, never a mix.
 
+    ``gtfs_issues.csv`` (the GTFS validation report) is written when
+    ``gtfs_issues`` is given, that is when public transport ran.
+
     Returns
     -------
     dict
-        The final path of each file, by the keys of ``FILES``.
+        The final path of each file written, by the keys of ``FILES``.
     """
+    written = {k: v for k, v in FILES.items() if k != "gtfs_issues" or gtfs_issues is not None}
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent))
@@ -56,12 +64,17 @@ def write_profile(
             "region": manifest.get("region"),
             "rows": records,
         })
-        _write_json(tmp / FILES["manifest"], {**manifest, "files": dict(FILES)})
+        if gtfs_issues is not None:
+            issues = gtfs_issues.loc[:, list(GTFS_ISSUE_COLUMNS)].copy()
+            issues["row"] = pd.array(issues["row"], dtype="Int64")
+            issues.to_csv(
+                tmp / FILES["gtfs_issues"], index=False, lineterminator="\n")
+        _write_json(tmp / FILES["manifest"], {**manifest, "files": written})
         _replace_dir(tmp, folder)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)
-    return {key: folder / name for key, name in FILES.items()}
+    return {key: folder / name for key, name in written.items()}
 
 
 def _replace_dir(new: Path, target: Path) -> None:

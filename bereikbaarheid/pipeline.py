@@ -13,15 +13,16 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from . import _io, _progress, export, profile
-from .config import Settings
+from .config import TRANSIT_MODE, Settings
 from .errors import ConfigError, InputError
-from .measures import access
+from .measures import access, transit
 from .networks import cache
 from .sources import boundaries, facilities as facility_source, grid as grid_source
 
-_INPUT_KEYS = ("osm", "grid", "municipalities", "facilities")
+_INPUT_KEYS = ("osm", "grid", "municipalities", "facilities", "gtfs")
 _PACKAGES = ("bereikbaarheid", "numpy", "scipy", "pandas", "numba", "geopandas",
              "shapely", "pyogrio", "pyproj", "pyarrow", "osmium")
 
@@ -44,6 +45,9 @@ class RunConfig:
     facilities
         ``"osm"`` to take facilities from the OSM file by the tag rules, or a
         CSV/GeoPackage of facilities.
+    gtfs
+        GTFS feeds (zip files or folders) for public transport; none skips
+        the ``pt`` mode.
     municipality_codes
         Restrict the region to these municipalities (all when empty).
     output_dir, cache_dir
@@ -57,6 +61,7 @@ class RunConfig:
     grid: Path
     municipalities: Path
     facilities: str | Path = "osm"
+    gtfs: tuple[Path, ...] = ()
     municipality_codes: tuple[str, ...] = ()
     output_dir: Path = Path("profiles")
     cache_dir: Path = Path("network_cache")
@@ -91,6 +96,8 @@ class RunConfig:
             raise ConfigError(f"{path}: unknown input(s) {extra}; expected {list(_INPUT_KEYS)}")
         base = path.parent
         fac = inputs.get("facilities", "osm")
+        gtfs = inputs.get("gtfs", [])
+        gtfs = [gtfs] if isinstance(gtfs, str) else list(gtfs)
         values: dict[str, Any] = {
             "region": str(region["name"]),
             "municipality_codes": tuple(region.get("municipalities", ())),
@@ -98,6 +105,7 @@ class RunConfig:
             "grid": base / inputs["grid"],
             "municipalities": base / inputs["municipalities"],
             "facilities": fac if fac == "osm" else base / fac,
+            "gtfs": tuple(base / g for g in gtfs),
             "output_dir": Path(output.get("folder", "profiles")),
             "cache_dir": Path(output.get("cache", "network_cache")),
             "settings": Settings.from_dict(data.get("settings", {})),
@@ -125,6 +133,9 @@ def run_profile(config: RunConfig) -> ProfileResult:
         path = Path(getattr(config, key))
         if not path.is_file():
             raise InputError(path, f"{key} input not found")
+    if config.gtfs and TRANSIT_MODE in settings.modes and not settings.pt_date:
+        raise ConfigError("public transport needs an analysis date: set [settings] pt_date "
+                          "(e.g. \"2026-03-10\"), a day inside the GTFS feed's service period")
 
     with timings.step("read_inputs"):
         all_munis, cells, grid_report = _read_cells(config, warnings)
@@ -134,6 +145,17 @@ def run_profile(config: RunConfig) -> ProfileResult:
         networks, osm_facilities, cache_report = cache.load_or_build(
             config.osm, settings, cache_dir=config.cache_dir)
 
+    timetable, transit_report = None, {"status": "not requested"}
+    if TRANSIT_MODE in settings.modes:
+        if not config.gtfs:
+            transit_report = {"status": "skipped", "reason": "no GTFS input"}
+        else:
+            with timings.step("transit_network"):
+                timetable, transit_report = cache.load_or_build_timetable(
+                    config.gtfs, networks["walk"], settings, cache_dir=config.cache_dir,
+                    area=_transit_area(cells, settings))
+            warnings.extend(_gtfs_warnings(transit_report))
+
     with timings.step("facilities"):
         fac = _facilities(config, osm_facilities, all_munis, warnings)
 
@@ -141,20 +163,29 @@ def run_profile(config: RunConfig) -> ProfileResult:
         result = access.compute_access(
             networks, cells["x"].to_numpy(), cells["y"].to_numpy(), fac, settings)
         warnings.extend(_link_warnings(result.report, settings))
+        tables = [result.table]
+        if timetable is not None:
+            pt = transit.compute_transit(
+                timetable, networks, cells["x"].to_numpy(), cells["y"].to_numpy(), fac,
+                settings)
+            tables.append(pt.table)
+            transit_report = {**transit_report, "access": pt.report}
 
     with timings.step("profile"):
         geometry = cells.geometry
         attrs = cells.drop(columns="geometry")
         cell_table = gpd.GeoDataFrame(
-            pd.concat([attrs, result.table], axis=1), geometry=geometry, crs=cells.crs)
+            pd.concat([attrs, *tables], axis=1), geometry=geometry, crs=cells.crs)
         summary = _rounded(profile.summarise(
             cell_table, config.region, config.region, settings))
 
     manifest = _manifest(config, grid_report, fac, cache_report, result.report,
-                         warnings, timings)
+                         transit_report, warnings, timings)
+    issues = (pd.DataFrame(transit_report["issues"], columns=export.GTFS_ISSUE_COLUMNS)
+              if "issues" in transit_report else None)
     # The manifest times every step but writing itself (the CLI's total has it).
     files = export.write_profile(Path(config.output_dir) / config.region, cell_table,
-                                 summary, manifest)
+                                 summary, manifest, gtfs_issues=issues)
     return ProfileResult(cells=cell_table, summary=summary, files=files, manifest=manifest)
 
 
@@ -206,6 +237,25 @@ def _facilities(config: RunConfig, osm_facilities: gpd.GeoDataFrame,
     return fac
 
 
+def _transit_area(cells: gpd.GeoDataFrame, settings: Settings):
+    """Where public-transport trips must pass to matter: the cells plus the
+    farthest access or egress leg (a bus that stops just outside the region
+    still serves it)."""
+    speed_kmh = settings.bike_speed_kmh if settings.pt_access_mode == "bike" else settings.walk_speed_kmh
+    reach_m = max(settings.pt_max_access_min * speed_kmh,
+                  settings.pt_max_egress_min * settings.walk_speed_kmh) / 60.0 * 1000.0
+    return shapely.box(*cells.total_bounds).buffer(reach_m)
+
+
+def _gtfs_warnings(report: dict[str, Any]) -> list[str]:
+    """One warning per GTFS warning category (file and field), with its count."""
+    issues = pd.DataFrame(report.get("issues", []), columns=export.GTFS_ISSUE_COLUMNS)
+    issues = issues[issues["severity"] == "warning"]
+    if issues.empty:
+        return []
+    return [f"GTFS: {len(issues)} warning(s), listed in {export.FILES['gtfs_issues']}"]
+
+
 def _link_warnings(report: dict[str, Any], settings: Settings) -> list[str]:
     """Warnings about unlinked cells and facilities, per mode."""
     out = []
@@ -252,14 +302,34 @@ def _rounded(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _transit_manifest(report: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    """What the manifest says about public transport: status, query, feed, counts."""
+    out = {k: v for k, v in report.items() if k != "issues"}
+    if "issues" in report:
+        severities = [i["severity"] for i in report["issues"]]
+        out["issues"] = {"fatal": severities.count("fatal"),
+                         "warning": severities.count("warning")}
+        out["query"] = {
+            "date": settings.pt_date, "window": list(settings.pt_window),
+            "step_min": settings.pt_step_min, "percentiles": list(settings.pt_percentiles),
+            "time_percentile": settings.pt_time_percentile,
+            "max_rides": settings.pt_max_rides, "max_time_min": settings.pt_max_time_min,
+            "access_mode": settings.pt_access_mode,
+        }
+    return out
+
+
 def _input_record(path: Path) -> dict[str, Any]:
     return {"path": str(path), "bytes": path.stat().st_size, "sha256": _io.file_digest(path)}
 
 
-def _manifest(config: RunConfig, grid_report, fac, cache_report, access_report, warnings,
-              timings) -> dict[str, Any]:
-    inputs = {k: _input_record(Path(getattr(config, k)))
-              for k in ("osm", "grid", "municipalities")}
+def _manifest(config: RunConfig, grid_report, fac, cache_report, access_report,
+              transit_report, warnings, timings) -> dict[str, Any]:
+    inputs: dict[str, Any] = {k: _input_record(Path(getattr(config, k)))
+                              for k in ("osm", "grid", "municipalities")}
+    if config.gtfs:
+        inputs["gtfs"] = [_input_record(Path(p)) if Path(p).is_file() else {"path": str(p)}
+                          for p in config.gtfs]
     if str(config.facilities) != "osm":
         inputs["facilities"] = _input_record(Path(config.facilities))
     versions = {}
@@ -282,6 +352,7 @@ def _manifest(config: RunConfig, grid_report, fac, cache_report, access_report, 
         "facilities_abroad": {t: int(((fac["type"] == t) & ~fac["domestic"]).sum())
                               for t in types},
         "access": access_report,
+        "transit": _transit_manifest(transit_report, config.settings),
         "warnings": warnings,
         "python": platform.python_version(),
         "packages": versions,

@@ -46,6 +46,8 @@ def summarise(
     for code, name in names.items():
         areas.append(("municipality", code, name, (codes == code).to_numpy()))
 
+    # Modes that were computed (public transport is skipped without a feed).
+    modes = [m for m in settings.modes if f"{m}_link_m" in cells]
     weights = {"all": _weights(cells, POPULATION)}
     weights.update({g: _weights(cells, col) for g, col in AGE_GROUPS.items()})
     rows = []
@@ -53,7 +55,7 @@ def summarise(
         for ftype in settings.facility_types:
             cbs = cells[f"{ftype}_cbs_distance_m"].to_numpy(np.float64) if (
                 f"{ftype}_cbs_distance_m" in cells) else np.full(len(cells), np.nan)
-            for mode in settings.modes:
+            for mode in modes:
                 time_s = cells[f"{ftype}_{mode}_time_s"].to_numpy(np.float64)
                 linked = cells[f"{mode}_link_m"].notna().to_numpy()
                 rows.append(_area_row(level, code, name, ftype, mode, in_area, time_s,

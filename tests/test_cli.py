@@ -33,7 +33,7 @@ def test_run_takes_a_config_file_and_the_csv_facility_source(demo_region, tmp_pa
         .replace('name = "demo"', 'name = "from-csv"'))
     # Inputs are relative to the config file: point them at the demo folder.
     text = config.read_text()
-    for name in ("demo.osm.pbf", "grid_100m.gpkg", "gemeenten.gpkg", "facilities.csv"):
+    for name in ("demo.osm.pbf", "grid_100m.gpkg", "gemeenten.gpkg", "facilities.csv", "gtfs.zip"):
         text = text.replace(f'"{name}"', f'"{demo_region.folder / name}"')
     config.write_text(text)
     code = cli.main(["run", str(config), "--output", str(tmp_path / "p"),
@@ -50,9 +50,11 @@ def _demo_config(demo_region, tmp_path, extra: str):
     """A copy of the demo's run.toml elsewhere, inputs pointing at the demo."""
     config = tmp_path / "run.toml"
     text = demo_region.config.read_text()
-    for name in ("demo.osm.pbf", "grid_100m.gpkg", "gemeenten.gpkg"):
+    for name in ("demo.osm.pbf", "grid_100m.gpkg", "gemeenten.gpkg", "gtfs.zip"):
         text = text.replace(f'"{name}"', f'"{demo_region.folder / name}"')
-    config.write_text(text + extra)
+    # The demo's run.toml has a [settings] table already: add the extra lines to it.
+    settings = extra.split("[settings]\n", 1)[1]
+    config.write_text(text.replace("[settings]\n", "[settings]\n" + settings, 1))
     return config
 
 

@@ -12,10 +12,39 @@ from bereikbaarheid import ConfigError, InputError, RunConfig, Settings
 def test_defaults_are_the_documented_ones():
     s = Settings()
     assert s.crs == "EPSG:28992"
-    assert s.modes == ("walk", "bike", "car")
+    assert s.modes == ("walk", "bike", "car", "pt")
     assert s.facility_types == ("gp", "school", "supermarket")
     assert s.max_link_distance_m == 1600.0
     assert s.thresholds_min == (5, 10, 15, 30)
+    assert s.pt_window == ("07:00", "09:00") and s.pt_percentiles == (25, 50, 75)
+    assert s.pt_max_rides == 4 and s.pt_access_mode == "walk"
+
+
+def test_the_departure_window_may_pass_midnight():
+    s = Settings(pt_window=("23:30", "25:00"), pt_step_min=30)
+    assert s.pt_departures_s() == [84600, 86400, 88200]
+    assert Settings().pt_departures_s()[:2] == [25200, 25260]
+    assert len(Settings().pt_departures_s()) == 120
+
+
+@pytest.mark.parametrize("values, message", [
+    ({"pt_date": "10-03-2026"}, "pt_date"),
+    ({"pt_window": ("9:00", "7:00")}, "pt_window"),
+    ({"pt_window": ("7h", "9:00")}, "pt_window"),
+    ({"pt_percentiles": (50, 25)}, "pt_percentiles"),
+    ({"pt_time_percentile": 90}, "pt_time_percentile"),
+    ({"pt_max_rides": 0}, "pt_max_rides"),
+    ({"pt_access_mode": "car"}, "pt_access_mode"),
+    ({"pt_step_min": 0}, "pt_step_min"),
+])
+def test_public_transport_settings_are_checked(values, message):
+    with pytest.raises(ConfigError, match=message):
+        Settings.from_dict(values)
+
+
+def test_public_transport_needs_walking_for_access_and_transfers():
+    assert Settings(modes=("car", "pt")).road_modes == ("walk", "car")
+    assert Settings(modes=("pt",), pt_access_mode="bike").road_modes == ("walk", "bike")
 
 
 def test_dict_settings_merge_key_by_key():

@@ -257,7 +257,7 @@ def test_real_extract_reads_and_builds_every_mode(shared_data):
     assert data.report["facilities"] == {"gp": 0, "school": 0, "supermarket": 0}
     assert 123000 < data.node_x.min() and data.node_x.max() < 126000
     assert 483000 < data.node_y.min() and data.node_y.max() < 486000
-    for mode in SETTINGS.modes:
+    for mode in SETTINGS.road_modes:
         network = build.build_network(data, mode, SETTINGS)
         assert network.crs == "EPSG:28992"
         assert network.n_edges > 0

@@ -15,6 +15,7 @@ from bereikbaarheid.networks import cache, link
 
 TYPES = ("gp", "school", "supermarket")
 MODES = ("walk", "bike", "car")
+ALL_MODES = (*MODES, "pt")  # the demo has a GTFS feed
 
 
 @pytest.fixture(scope="module")
@@ -30,11 +31,11 @@ def test_every_type_and_mode_is_profiled(demo_run):
     summary = result.summary
     region = summary[summary["level"] == "region"]
     assert sorted(zip(region["type"], region["mode"])) == sorted(
-        (t, m) for t in TYPES for m in MODES)
+        (t, m) for t in TYPES for m in ALL_MODES)
     assert set(summary["level"]) == {"region", "municipality"}
     assert summary.loc[summary["level"] == "municipality", "area_code"].nunique() == 3
     for t in TYPES:
-        for m in MODES:
+        for m in ALL_MODES:
             times = result.cells[f"{t}_{m}_time_s"]
             assert times.notna().mean() > 0.9, (t, m)
 
@@ -127,7 +128,7 @@ def test_a_second_run_is_byte_identical_and_reuses_the_cache(demo_run):
 def test_manifest_records_inputs_settings_versions_and_timings(demo_run):
     _, result = demo_run
     manifest = json.loads(result.files["manifest"].read_text())
-    assert manifest["schema_version"] == "1.0.0"
+    assert manifest["schema_version"] == "1.1.0"
     assert len(manifest["inputs"]["osm"]["sha256"]) == 64
     assert manifest["settings"]["max_link_distance_m"] == 1600.0
     assert manifest["packages"]["numba"]

@@ -1,5 +1,5 @@
-"""The whole pipeline on real inputs: the Amsterdam OSM extract and the
-national municipality boundaries (EPSG:4289) from ../shared/data."""
+"""Real inputs from ../shared/data: the whole pipeline on the Amsterdam OSM extract and the
+national municipality boundaries (EPSG:4289); the Dutch ferries GTFS routed."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bereikbaarheid import RunConfig, run_profile
+from bereikbaarheid import RunConfig, Settings, run_profile
 
 from gridutil import block, write_grid
 
@@ -66,3 +66,28 @@ def test_the_real_boundaries_give_a_region_and_municipality_row(amsterdam_run):
     assert set(summary["area_name"]) >= {"Amsterdam"}
     assert amsterdam_run.manifest["facilities_abroad"] == {
         "gp": 0, "school": 0, "supermarket": 0}
+
+
+def test_the_ferry_feed_routes_a_crossing_including_the_one_at_midnight(shared_data):
+    from bereikbaarheid.kernels import raptor
+    from bereikbaarheid.networks import timetable
+    from bereikbaarheid.sources import gtfs
+
+    # A Tuesday inside the feed's 2018-2020 period; every ferry sails hourly from
+    # 00:00 until its end_time 24:00:39, so the last departure is 24:00:00.
+    feed = gtfs.read_gtfs(shared_data / "gtfs/dutch-ferries.zip", "2019-03-12", Settings())
+    tt = timetable.build_timetable(feed.stops, feed.trips, feed.stop_times, feed.transfers,
+                                   service_date="2019-03-12")
+    stops = feed.stops
+    marken = stops.index[stops["stop_name"] == "Marken"]
+    volendam = stops.index[stops["stop_name"] == "Volendam"]
+    assert len(marken) == 1 and len(volendam) == 1
+    # The Marken - Volendam ferry leaves on the hour and crosses in 29 minutes:
+    # at the quay at 07:10, on the 08:00 boat, in Volendam at 08:29.
+    arrival = raptor.earliest_arrival(tt, 7 * 3600 + 600, marken.to_numpy(), np.array([0]),
+                                      max_rides=1)
+    assert arrival[volendam[0]] == 8 * 3600 + 29 * 60
+    # At 23:10 the next boat is the 24:00:00 one, arriving at 00:29 the next night.
+    arrival = raptor.earliest_arrival(tt, 23 * 3600 + 600, marken.to_numpy(), np.array([0]),
+                                      max_rides=1)
+    assert arrival[volendam[0]] == 24 * 3600 + 29 * 60

@@ -3,7 +3,8 @@
 ``generate_demo`` writes, deterministically from a seed, an OSM extract
 (``demo.osm.pbf``), CBS-style population grids (``grid_100m.gpkg``,
 ``grid_500m.gpkg``), municipality boundaries (``gemeenten.gpkg``), a facility
-list (``facilities.csv``) and a run configuration (``run.toml``).
+list (``facilities.csv``), a GTFS feed (``gtfs.zip``) and a run configuration
+(``run.toml``).
 
 The region (at scale 1 about 20 x 15 km, in RD New around x 30-50 km,
 y 360-375 km) has a main town of about 15,000 inhabitants, villages (some
@@ -14,6 +15,17 @@ road-free nature reserve with a few houses, and Belgium along the south, with
 roads, villages and facilities but no population cells (CBS covers the
 Netherlands only). Municipality codes GM9901-GM9903 and all names are
 fictional.
+
+``gtfs.zip`` holds the region's public transport for 2026: bus lines from the
+town to the villages (half-hourly in the weekday peaks, hourly by day,
+two-hourly in the evening with the last buses arriving after midnight,
+minor lines without Sunday service), one into Belgium and one along the
+north shore; a train line through the town with parent stations, two
+platforms each and ``transfers.txt`` change times, running half-hourly until
+00:30; a foot and bike ferry across the estuary in ``frequencies.txt``
+(every 30 minutes until 24:30); and Dutch holidays in ``calendar_dates.txt``
+(Koningsdag 2026-04-27 and Christmas run the Sunday timetable, the ferry does
+not sail on 2026-12-25). Every stop lies on a node of a walkable OSM way.
 
 ``facilities.csv`` lists the GP practices, primary schools and supermarkets
 of the OSM file (Dutch and Belgian), ``facility_id`` naming the OSM object
@@ -49,11 +61,13 @@ import shapely
 from osmium.osm import mutable
 
 from .. import _io
-from . import _facilities, _frame, _population, _roads, _settlements
+from . import _facilities, _frame, _population, _roads, _settlements, _transit
 
 MUNICIPALITIES: tuple[tuple[str, str], ...] = (
     ("GM9901", "Schorrewaarde"), ("GM9902", "Kreekland"), ("GM9903", "Polderhoven"),
 )
+# The demo's analysis day for public transport: a Tuesday in its feed's period.
+DEMO_PT_DATE = "2026-03-10"
 # GeoPackages record a "last change" time; fixing it keeps files byte-identical.
 FIXED_GPKG_DATE = "2024-01-01T00:00:00Z"
 _TO_WGS84 = pyproj.Transformer.from_crs("EPSG:28992", "EPSG:4326", always_xy=True)
@@ -67,14 +81,18 @@ class DemoRegion:
     ----------
     folder
         The folder holding every file.
-    osm, grid_100m, grid_500m, municipalities, facilities_csv, config
+    osm, grid_100m, grid_500m, municipalities, facilities_csv, config, gtfs
         The OSM extract, the 100 m and 500 m CBS-style grids, the
-        municipality boundaries, the facility list and the run configuration.
+        municipality boundaries, the facility list, the run configuration and
+        the GTFS feed.
     n_osm_nodes, n_road_nodes, n_ways
         Nodes in the extract, nodes used by roads and ferries, ways.
     n_cells, population
         Published 100 m cells and the sum of their (rounded, unsuppressed)
         ``aantal_inwoners``.
+    n_stops, n_trips
+        Rows of the feed's ``stops.txt`` (stations and platforms included)
+        and ``trips.txt`` (before frequency expansion).
     """
 
     folder: Path
@@ -89,6 +107,9 @@ class DemoRegion:
     n_ways: int
     n_cells: int
     population: int
+    gtfs: Path
+    n_stops: int
+    n_trips: int
 
 
 def generate_demo(folder: str | Path, *, seed: int = 2024, scale: float = 1.0) -> DemoRegion:
@@ -139,6 +160,8 @@ def generate_demo(folder: str | Path, *, seed: int = 2024, scale: float = 1.0) -
     csv_path = folder / "facilities.csv"
     with _io.atomic_open(csv_path, "w", encoding="utf-8", newline="") as f:
         facilities.to_csv(f, index=False, lineterminator="\n")
+    gtfs_path = folder / "gtfs.zip"
+    transit = _transit.write_gtfs(gtfs_path, frame, lines, settlements, roads, seed)
     config_path = folder / "run.toml"
     with _io.atomic_open(config_path, "w", encoding="utf-8", newline="\n") as f:
         f.write(_run_toml(seed, scale))
@@ -149,6 +172,7 @@ def generate_demo(folder: str | Path, *, seed: int = 2024, scale: float = 1.0) -
         municipalities=municipalities_path, facilities_csv=csv_path, config=config_path,
         n_osm_nodes=counts["nodes"], n_road_nodes=counts["road_nodes"], n_ways=counts["ways"],
         n_cells=len(grid_100m), population=int(inhabitants[inhabitants >= 0].sum()),
+        gtfs=gtfs_path, n_stops=transit["stops"], n_trips=transit["trips"],
     )
 
 
@@ -287,4 +311,11 @@ def _run_toml(seed: int, scale: float) -> str:
         "# facilities with capacities (GP: registered patients, school: pupils,\n"
         "# supermarket: floor area in m2).\n"
         'facilities = "osm"\n'
+        "# Public transport: buses, a train and a ferry (GTFS).\n"
+        'gtfs = "gtfs.zip"\n'
+        "\n"
+        "[settings]\n"
+        "# A Tuesday in the feed's period; departures every minute 07:00-09:00.\n"
+        f'pt_date = "{DEMO_PT_DATE}"\n'
+        'pt_window = ["07:00", "09:00"]\n'
     )

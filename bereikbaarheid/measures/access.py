@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .. import _progress
-from ..config import Settings
+from ..config import ROAD_MODES, Settings
 from ..kernels import dijkstra
 from ..networks import link
 from ..networks.graph import RoadNetwork
@@ -50,7 +50,7 @@ def compute_access(
     Parameters
     ----------
     networks
-        Road network per mode (all of ``settings.modes``).
+        Road network per mode (every road mode of ``settings.modes``).
     cell_x, cell_y
         Cell centroids in the networks' CRS.
     facilities
@@ -74,9 +74,10 @@ def compute_access(
         if not np.any(fac_type == ftype):
             report["facilities_without_type"].append(ftype)
 
+    modes = [m for m in settings.modes if m in ROAD_MODES]
     progress = _progress.bar(desc="travel times", unit=" type×mode",
-                             total=len(settings.modes) * len(settings.facility_types))
-    for mode in settings.modes:
+                             total=len(modes) * len(settings.facility_types))
+    for mode in modes:
         net = networks[mode]
         graph = link.link_points(
             net,

@@ -7,7 +7,7 @@ import scipy.sparse
 from scipy.sparse import csgraph
 
 from .. import _progress
-from ..config import Settings
+from ..config import ROAD_MODES, Settings
 from ..errors import InputError
 from ..sources import osm as osm_source
 from . import _way_rules
@@ -53,7 +53,11 @@ def build_network(osm: osm_source.OsmData, mode: str, settings: Settings) -> Roa
     ------
     InputError
         No way in the extract is usable by ``mode``.
+    ValueError
+        ``mode`` is not a road mode.
     """
+    if mode not in ROAD_MODES:
+        raise ValueError(f"mode {mode!r} has no road network; expected one of {ROAD_MODES}")
     usable, forward, backward, speed_kmh, ferry, duration_s, linkable = _way_attributes(
         osm, mode, settings
     )

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 
 from .. import _io, _progress
 from ..config import Settings
 from ..errors import InputError
-from ..sources import osm as osm_source
-from . import _way_rules, build, graph
+from ..sources import gtfs as gtfs_source, osm as osm_source
+from . import _way_rules, build, graph, timetable, transit
 from .graph import RoadNetwork
 
 # Bump when the stored layout or the meaning of an array changes.
@@ -61,7 +63,7 @@ def _key(*parts: str) -> str:
 def load_or_build(
     pbf_path: str | Path, settings: Settings, cache_dir: str | Path = "network_cache"
 ) -> tuple[dict[str, RoadNetwork], gpd.GeoDataFrame, dict[str, Any]]:
-    """Networks of every mode in ``settings.modes`` and the OSM facilities,
+    """Networks of every road mode in ``settings.road_modes`` and the OSM facilities,
     from the cache when valid, else built from one pass over the PBF.
 
     A cached entry is used only when its key (cache format, package version
@@ -107,7 +109,7 @@ def load_or_build(
         "input_sha256": input_digest,
         "settings_sha256": settings.digest(*NETWORK_SETTINGS[mode]),
         "mode": mode,
-    } for mode in settings.modes}
+    } for mode in settings.road_modes}
     facility_identity = {
         "version": version,
         "input_sha256": input_digest,
@@ -116,7 +118,7 @@ def load_or_build(
 
     networks: dict[str, RoadNetwork] = {}
     report: dict[str, Any] = {}
-    for mode in settings.modes:
+    for mode in settings.road_modes:
         npz, sidecar = _mode_paths(cache_dir, stem, mode)
         network, reason = _load_network(npz, sidecar, identity[mode])
         if network is None:
@@ -133,7 +135,7 @@ def load_or_build(
         {"status": "reused"} if facilities is not None else {"status": "built", "reason": reason}
     )
 
-    missing = [mode for mode in settings.modes if mode not in networks]
+    missing = [mode for mode in settings.road_modes if mode not in networks]
     if missing or facilities is None:
         osm = osm_source.read_osm(pbf_path, settings)
         report["osm"] = osm.report
@@ -145,9 +147,9 @@ def load_or_build(
         if facilities is None:
             facilities = osm.facilities
             _store_facilities(facilities, facilities_path, facilities_sidecar, facility_identity)
-    for mode in settings.modes:
+    for mode in settings.road_modes:
         report[mode]["stats"] = networks[mode].stats
-    return {mode: networks[mode] for mode in settings.modes}, facilities, report
+    return {mode: networks[mode] for mode in settings.road_modes}, facilities, report
 
 
 def _mode_paths(cache_dir: Path, stem: str, mode: str) -> tuple[Path, Path]:
@@ -266,3 +268,116 @@ def _store_facilities(facilities: gpd.GeoDataFrame, path: Path, sidecar: Path,
         digest = _io.file_digest(tmp)
     with _io.atomic_open(sidecar, "w") as f:
         json.dump(_sidecar_meta(identity, sha256=digest), f, indent=1, sort_keys=True)
+
+
+# Settings that change a built transit network (beside the walk network itself).
+TRANSIT_SETTINGS: tuple[str, ...] = (
+    "crs", "pt_date", "pt_window", "pt_max_time_min", "pt_transfer_max_m", "pt_min_change_s",
+    "walk_speed_kmh", "connector_speed_kmh", "max_link_distance_m",
+)
+
+
+def load_or_build_timetable(
+    gtfs_paths: Sequence[str | Path],
+    walk: RoadNetwork,
+    settings: Settings,
+    cache_dir: str | Path = "network_cache",
+    area=None,
+) -> tuple[timetable.Timetable, dict[str, Any]]:
+    """The public-transport timetable of ``settings.pt_date`` with walking
+    transfers, from the cache when valid, else built by
+    :func:`bereikbaarheid.networks.transit.build_transit`.
+
+    The key holds the SHA-256 of every feed, a digest of the walk network's
+    arrays, the transit settings, the clipping area and the code that builds
+    timetables; a stored entry is also checked against its own checksum and
+    :meth:`Timetable.validate`. Each analysis date has its own entry.
+
+    Returns
+    -------
+    timetable
+        RAPTOR arrays.
+    report
+        As from ``build_transit`` (validation issues, feed period, stats),
+        plus ``status`` ("reused" / "built") and, when built, ``reason``.
+    """
+    paths = [Path(p) for p in gtfs_paths]
+    for p in paths:
+        if not p.exists():
+            raise InputError(p, "GTFS feed not found; expected a .zip file or a folder of .txt files")
+    code = hashlib.sha256()
+    for module in (gtfs_source, timetable, transit):
+        code.update(Path(module.__file__).read_bytes())
+    identity = {
+        "version": f"{CACHE_FORMAT_VERSION}/{_package_version()}+{code.hexdigest()[:16]}",
+        "input_sha256": [_feed_digest(p) for p in paths],
+        "walk_sha256": _arrays_digest(walk.indptr, walk.indices, walk.edge_time_s,
+                                      walk.node_x, walk.node_y),
+        "settings_sha256": settings.digest(*TRANSIT_SETTINGS),
+        "area_sha256": hashlib.sha256(b"" if area is None else area.wkb).hexdigest(),
+    }
+    stem = "+".join(p.name.removesuffix(".zip") for p in paths)
+    npz = Path(cache_dir) / f"{stem}.pt-{settings.pt_date}.npz"
+    sidecar = npz.with_suffix(".json")
+    meta, reason = _verified_sidecar(npz, sidecar, identity, "timetable")
+    if meta is not None:
+        loaded = _load_timetable(npz, meta)
+        if isinstance(loaded, timetable.Timetable):
+            _progress.say(f"reusing cached timetable from {npz}")
+            return loaded, dict(meta["report"], status="reused")
+        reason = loaded
+    if reason != "no cache":
+        _progress.say(f"cached timetable not used ({reason}); rebuilding")
+    tt, report = transit.build_transit(paths, walk, settings, area=area)
+    arrays = {name: getattr(tt, name) for name in timetable.Timetable.ARRAYS}
+    arrays.update({name: np.asarray(getattr(tt, name), dtype=str)
+                   for name in timetable.Timetable.LABELS})
+    with _io.atomic_path(npz) as tmp:
+        with open(tmp, "wb") as f:
+            np.savez(f, **arrays)
+        digest = _io.file_digest(tmp)
+    stored = _sidecar_meta(identity, sha256=digest)
+    stored.update(service_date=tt.service_date, stats=tt.stats, report=_jsonable(report))
+    with _io.atomic_open(sidecar, "w") as f:
+        json.dump(stored, f, indent=1, sort_keys=True)
+    return tt, dict(report, status="built", reason=reason)
+
+
+def _load_timetable(npz: Path, meta: dict[str, Any]) -> timetable.Timetable | str:
+    """The stored timetable, or why it cannot be used."""
+    names = (*timetable.Timetable.ARRAYS, *timetable.Timetable.LABELS)
+    try:
+        with np.load(npz, allow_pickle=False) as data:
+            arrays = {name: data[name] for name in names}
+    except (OSError, ValueError, KeyError) as exc:
+        return f"verification failed: unreadable arrays ({exc})"
+    for name in timetable.Timetable.LABELS:
+        arrays[name] = arrays[name].astype(object)
+    try:
+        tt = timetable.Timetable(service_date=meta["service_date"], stats=meta["stats"], **arrays)
+        tt.validate()
+    except (KeyError, TypeError, ValueError) as exc:
+        return f"verification failed: {exc}"
+    return tt
+
+
+def _feed_digest(path: Path) -> str:
+    """SHA-256 of a feed: the zip's bytes, or a folder's .txt files by name."""
+    if path.is_file():
+        return _io.file_digest(path)
+    h = hashlib.sha256()
+    for txt in sorted(path.glob("*.txt")):
+        h.update(txt.name.encode() + b"\0" + _io.file_digest(txt).encode())
+    return h.hexdigest()
+
+
+def _arrays_digest(*arrays: np.ndarray) -> str:
+    h = hashlib.sha256()
+    for a in arrays:
+        h.update(np.ascontiguousarray(a).view(np.uint8).data)
+    return h.hexdigest()
+
+
+def _jsonable(value: Any) -> Any:
+    """Plain JSON types (numpy scalars and NaN become numbers and None)."""
+    return json.loads(pd.Series([value]).to_json(orient="values"))[0]

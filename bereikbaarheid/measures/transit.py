@@ -1,0 +1,204 @@
+"""Per-cell public-transport measures: travel time over a departure window, by percentile.
+
+For every cell and every departure in the window, range-RAPTOR gives the
+travel time to every facility: walk (or cycle) to a stop, ride at most
+``pt_max_rides`` vehicles with walking transfers, walk from the last stop;
+walking all the way always counts too. Per facility type the time to the
+nearest facility is taken per departure, then summarised by percentiles over
+the window (R5's approach, made deterministic).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from .. import _progress
+from ..config import TRANSIT_MODE, Settings
+from ..kernels import dijkstra, raptor
+from ..networks import link, transit
+from ..networks.graph import RoadNetwork
+from ..networks.timetable import Timetable
+from .access import AccessResult
+
+# Cells per range-RAPTOR call (at least), and at most this many calls.
+_CHUNK_CELLS = 2000
+_MAX_CHUNKS = 50
+
+
+def compute_transit(
+    timetable: Timetable,
+    networks: Mapping[str, RoadNetwork],
+    cell_x: np.ndarray,
+    cell_y: np.ndarray,
+    facilities: pd.DataFrame,
+    settings: Settings,
+) -> AccessResult:
+    """Public-transport measures for every cell and facility type.
+
+    Parameters
+    ----------
+    timetable
+        The analysis day's timetable with walking transfers.
+    networks
+        Road networks; ``walk`` always, ``bike`` for bike access.
+    cell_x, cell_y
+        Cell centroids in the networks' CRS.
+    facilities
+        Columns ``facility_id``, ``type``, ``x``, ``y``.
+    settings
+        The ``pt_*`` settings, thresholds and connector speeds.
+
+    Returns
+    -------
+    AccessResult
+        ``table`` with one row per cell and the columns
+
+        - ``pt_link_m``: walking connector to the walk network (NaN: unlinked);
+        - ``{type}_pt_time_s``: time to the nearest facility at
+          ``pt_time_percentile`` over the window (NaN: not reached within
+          ``pt_max_time_min`` at that percentile);
+        - ``{type}_pt_time_p{P}_s``: the same at each of ``pt_percentiles``;
+        - ``{type}_pt_facility_id``: the facility with the lowest time at
+          ``pt_time_percentile`` (lowest index on ties);
+        - ``{type}_pt_n_{T}min``: facilities whose time at that percentile is
+          within T minutes.
+
+        ``report`` has the counts and the kernel's throughput.
+    """
+    n_cells = len(cell_x)
+    n_fac = len(facilities)
+    n_stops = timetable.n_stops
+    fac_type = facilities["type"].to_numpy(object)
+    fac_id = facilities["facility_id"].to_numpy(object)
+    types = list(settings.facility_types)
+    max_time_s = settings.pt_max_time_min * 60.0
+
+    walk = link.link_points(
+        networks["walk"],
+        np.concatenate([cell_x, facilities["x"].to_numpy(np.float64), timetable.stop_x]),
+        np.concatenate([cell_y, facilities["y"].to_numpy(np.float64), timetable.stop_y]),
+        settings.max_link_distance_m)
+    cells = np.arange(n_cells)
+    facs = n_cells + np.arange(n_fac)
+    stops = n_cells + n_fac + np.arange(n_stops)
+    walk_conn_s = walk.connector_m / (settings.connector_speed_kmh["walk"] / 3.6)
+    walk_rev = _reversed(walk)
+
+    _progress.say("public transport: access, egress and walk-only legs")
+    if settings.pt_access_mode == "bike":
+        bike = link.link_points(networks["bike"], np.concatenate([cell_x, timetable.stop_x]),
+                                np.concatenate([cell_y, timetable.stop_y]),
+                                settings.max_link_distance_m)
+        bike_conn_s = bike.connector_m / (settings.connector_speed_kmh["bike"] / 3.6)
+        stop_s, cell_a, cost = transit.point_pairs(
+            _reversed(bike), n_cells + np.arange(n_stops), cells,
+            settings.pt_max_access_min * 60.0, bike_conn_s, bike_conn_s)
+        stop_a = stop_s - n_cells
+    else:
+        stop_s, cell_a, cost = transit.point_pairs(
+            walk_rev, stops, cells, settings.pt_max_access_min * 60.0,
+            walk_conn_s, walk_conn_s)
+        stop_a = stop_s - n_cells - n_fac
+    access = _csr(cell_a, stop_a, cost, n_cells)
+
+    stop_e, fac_e, cost = transit.point_pairs(
+        walk, stops, facs, settings.pt_max_egress_min * 60.0, walk_conn_s, walk_conn_s)
+    egress = _csr(stop_e - n_cells - n_fac, fac_e - n_cells, cost, n_stops)
+
+    fac_d, cell_d, cost = transit.point_pairs(
+        walk_rev, facs, cells, max_time_s, walk_conn_s, walk_conn_s)
+    direct = _csr(cell_d, fac_d - n_cells, cost, n_cells)
+
+    group = np.full(n_fac, -1, np.int32)
+    for g, ftype in enumerate(types):
+        group[fac_type == ftype] = g
+    departures = np.asarray(settings.pt_departures_s(), np.int32)
+    percentiles = np.asarray(settings.pt_percentiles, np.float64)
+    _progress.say(f"public transport: range-RAPTOR for {n_cells} cells x {len(departures)} "
+                  f"departures ({settings.pt_window[0]}-{settings.pt_window[1]})")
+    started = time.perf_counter()
+    dest_pct = np.empty((n_cells, n_fac, len(percentiles)), np.float32)
+    group_pct = np.empty((n_cells, len(types), len(percentiles)), np.float32)
+    progress = _progress.bar(desc="public transport", unit=" cells", total=n_cells)
+    # Chunks of cells, so that a long run shows progress (each call checks
+    # the timetable once, which is cheap next to the routing).
+    step = max(_CHUNK_CELLS, -(-n_cells // _MAX_CHUNKS))
+    for first in range(0, n_cells, step):
+        last = min(first + step, n_cells)
+        dest_pct[first:last], group_pct[first:last] = raptor.range_raptor(
+            timetable, departures, _rows(access, first, last), egress,
+            _rows(direct, first, last), n_fac,
+            max_rides=settings.pt_max_rides, max_time_s=int(max_time_s),
+            percentiles=percentiles, dest_group=group, n_groups=len(types))
+        progress.update(last - first)
+    progress.close()
+    raptor_s = time.perf_counter() - started
+
+    linked = walk.point_node[:n_cells] >= 0
+    k = list(settings.pt_percentiles).index(settings.pt_time_percentile)
+    columns: dict[str, object] = {f"{TRANSIT_MODE}_link_m": walk.connector_m[:n_cells]}
+    thresholds_s = np.asarray(settings.thresholds_min, np.float64) * 60.0
+    for g, ftype in enumerate(types):
+        prefix = f"{ftype}_{TRANSIT_MODE}"
+        columns[f"{prefix}_time_s"] = group_pct[:, g, k].astype(np.float64)
+        for j, p in enumerate(settings.pt_percentiles):
+            columns[f"{prefix}_time_p{p}_s"] = group_pct[:, g, j].astype(np.float64)
+        of_type = np.flatnonzero(group == g)
+        times = dest_pct[:, of_type, k].astype(np.float64)
+        ids = np.full(n_cells, None, dtype=object)
+        if len(of_type):
+            filled = np.where(np.isnan(times), np.inf, times)
+            best = np.argmin(filled, axis=1)
+            found = np.isfinite(filled[np.arange(n_cells), best])
+            ids[found] = fac_id[of_type[best[found]]]
+        columns[f"{prefix}_facility_id"] = ids
+        for j, minutes in enumerate(settings.thresholds_min):
+            within = (np.nan_to_num(times, nan=np.inf) <= thresholds_s[j]).sum(axis=1)
+            col = pd.array(within.astype(np.int32), dtype="Int32")
+            col[~linked] = pd.NA
+            columns[f"{prefix}_n_{minutes}min"] = col
+
+    has_stop = np.diff(access[0]) > 0
+    report = {
+        "stops": n_stops,
+        "stops_unlinked": int(np.sum(walk.point_node[stops] < 0)),
+        "cells_unlinked": int(np.sum(~linked)),
+        "cells_without_stop_in_reach": int(np.sum(linked & ~has_stop)),
+        "departures": int(len(departures)),
+        "origins": n_cells,
+        "raptor_s": round(raptor_s, 3),
+        "origins_per_s": round(n_cells / raptor_s, 1) if raptor_s > 0 else None,
+    }
+    return AccessResult(table=pd.DataFrame(columns), report=report)
+
+
+def _rows(csr: tuple[np.ndarray, np.ndarray, np.ndarray], first: int, last: int
+          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows ``first`` to ``last - 1`` of a CSR triple (indptr, columns, values)."""
+    indptr, cols, values = csr
+    lo, hi = indptr[first], indptr[last]
+    return indptr[first:last + 1] - lo, cols[lo:hi], values[lo:hi]
+
+
+def _reversed(graph: link.LinkedGraph) -> link.LinkedGraph:
+    """The graph with every edge reversed (searches from targets give times to them)."""
+    rindptr, rindices, rtime, rlength = dijkstra.reverse_csr(
+        graph.indptr, graph.indices, graph.edge_time_s, graph.edge_length_m)
+    return link.LinkedGraph(indptr=rindptr, indices=rindices, edge_time_s=rtime,
+                            edge_length_m=rlength, point_node=graph.point_node,
+                            connector_m=graph.connector_m,
+                            n_network_nodes=graph.n_network_nodes)
+
+
+def _csr(row: np.ndarray, col: np.ndarray, cost_s: np.ndarray, n_rows: int
+         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(indptr, col int32, whole seconds int32, rounded up) grouped by row."""
+    order = np.lexsort((col, row))
+    indptr = np.zeros(n_rows + 1, np.int64)
+    np.cumsum(np.bincount(row, minlength=n_rows), out=indptr[1:])
+    seconds = np.ceil(cost_s[order] - 1e-9).astype(np.int32)
+    return indptr, col[order].astype(np.int32), seconds

@@ -1,0 +1,112 @@
+"""Public-transport measures on a hand-made road and bus line whose answers can be seen by eye."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bereikbaarheid.config import Settings
+from bereikbaarheid.measures import transit as transit_measures
+from bereikbaarheid.networks import timetable, transit
+
+from netutil import both_ways, make_network
+
+# Walking 1 m/s on roads and connectors, so walking seconds = metres.
+SETTINGS = Settings(
+    modes=("pt",), facility_types=("gp",), walk_speed_kmh=3.6,
+    connector_speed_kmh={"walk": 3.6, "bike": 18.0, "car": 15.0},
+    thresholds_min=(10, 15), pt_date="2026-03-10", pt_window=("07:00", "07:10"),
+    pt_percentiles=(25, 50, 75), pt_time_percentile=50)
+H7 = 7 * 3600
+
+
+def _line(settings: Settings = SETTINGS):
+    """A 6 km road on y = 0; stop S0 at x = 100, S1 at x = 5900; a bus S0 -> S1 every
+    10 minutes from 07:05, riding 5 minutes."""
+    walk = make_network([(0, 0), (6000, 0)], both_ways([(0, 1)]), speed_ms=1.0)
+    bike = make_network([(0, 0), (6000, 0)], both_ways([(0, 1)]), speed_ms=5.0, mode="bike")
+    stops = pd.DataFrame({"stop_id": ["S0", "S1"], "stop_name": ["Dorp", "Stad"],
+                          "station_id": ["", ""], "x": [100.0, 5900.0], "y": [0.0, 0.0]})
+    departures = [H7 + 300 + 600 * k for k in range(4)]
+    trips = pd.DataFrame({"trip_id": [f"bus{k}" for k in range(4)], "route_id": "1",
+                          "route_type": 3})
+    rows = [(k, s, d + 300 * s, d + 300 * s, True, True)
+            for k, d in enumerate(departures) for s in (0, 1)]
+    stop_times = pd.DataFrame(rows, columns=["trip", "stop", "arrival_s", "departure_s",
+                                             "pickup", "dropoff"])
+    tt = timetable.build_timetable(stops, trips, stop_times, service_date=settings.pt_date)
+    return tt, {"walk": walk, "bike": bike}
+
+
+# The cell walks 10 m to the road and 100 m to S0 (110 s); the GP is 110 s from S1.
+CELL = (np.array([0.0]), np.array([10.0]))
+GP = pd.DataFrame({"facility_id": ["gp1"], "type": ["gp"], "x": [6000.0], "y": [10.0]})
+
+
+def test_percentiles_over_the_window_follow_the_bus_timetable():
+    tt, nets = _line()
+    table = transit_measures.compute_transit(tt, nets, *CELL, GP, SETTINGS).table
+    # Leaving 07:00-07:03 catches the 07:05 bus (arrive 07:11:50): 710, 650, 590, 530 s;
+    # leaving 07:04-07:09 waits for the 07:15 bus (arrive 07:21:50): 1070 ... 770 s.
+    # Nearest rank over the 10 departures: p25 = 3rd = 650, p50 = 5th = 770, p75 = 8th = 950.
+    assert table["gp_pt_time_p25_s"][0] == 650
+    assert table["gp_pt_time_p50_s"][0] == 770
+    assert table["gp_pt_time_p75_s"][0] == 950
+    assert table["gp_pt_time_s"][0] == 770
+    assert table["gp_pt_facility_id"][0] == "gp1"
+    assert (table["gp_pt_n_10min"][0], table["gp_pt_n_15min"][0]) == (0, 1)
+    assert table["pt_link_m"][0] == pytest.approx(10.0)
+
+
+def test_bike_access_reaches_the_stop_sooner():
+    settings = Settings(**{**SETTINGS.__dict__, "pt_access_mode": "bike"})
+    tt, nets = _line(settings)
+    table = transit_measures.compute_transit(tt, nets, *CELL, GP, settings).table
+    # 110 m at 5 m/s = 22 s: leaving 07:00-07:04 catches the 07:05 bus (710 ... 470 s),
+    # 07:05-07:09 the 07:15 bus (1010 ... 770 s); the 5th of ten is 710 s.
+    assert table["gp_pt_time_s"][0] == 710
+    assert table["gp_pt_time_p25_s"][0] == 590
+
+
+def test_walking_all_the_way_counts_when_it_is_faster():
+    tt, nets = _line()
+    near = pd.DataFrame({"facility_id": ["gp0"], "type": ["gp"], "x": [300.0], "y": [0.0]})
+    table = transit_measures.compute_transit(tt, nets, *CELL, near, SETTINGS).table
+    # 10 m connector + 300 m along the road; no bus needed, every departure alike.
+    assert table["gp_pt_time_p25_s"][0] == table["gp_pt_time_p75_s"][0] == 310
+
+
+def test_no_service_and_too_far_to_walk_is_not_reached():
+    tt, nets = _line()
+    settings = Settings(**{**SETTINGS.__dict__, "pt_window": ("10:00", "10:10")})
+    table = transit_measures.compute_transit(tt, nets, *CELL, GP, settings).table
+    # No bus after 07:35 and a 6,020 s walk is within the 120-minute limit.
+    assert table["gp_pt_time_s"][0] == 6020
+    short = Settings(**{**settings.__dict__, "pt_max_time_min": 60.0})
+    table = transit_measures.compute_transit(tt, nets, *CELL, GP, short).table
+    assert np.isnan(table["gp_pt_time_s"][0])
+    assert table["gp_pt_facility_id"][0] is None
+    assert table["gp_pt_n_15min"][0] == 0
+
+
+def test_walking_transfers_follow_the_walk_network():
+    # Two stops 150 m apart along the road, a third 150 m off it with no path.
+    walk = make_network([(0, 0), (1000, 0)], both_ways([(0, 1)]), speed_ms=1.0)
+    settings = Settings(**{**SETTINGS.__dict__, "pt_transfer_max_m": 200.0,
+                           "max_link_distance_m": 100.0})
+    (a, b, walk_s), unlinked = transit.walking_transfers(
+        np.array([100.0, 250.0, 400.0]), np.array([0.0, 0.0, 150.0]), walk, settings)
+    assert list(zip(a, b, walk_s)) == [(0, 1, 150), (1, 0, 150)]
+    assert unlinked == 1
+
+
+def test_cells_in_chunks_give_the_same_table(monkeypatch):
+    tt, nets = _line()
+    x = np.linspace(0.0, 6000.0, 13)
+    y = np.full(13, 10.0)
+    whole = transit_measures.compute_transit(tt, nets, x, y, GP, SETTINGS).table
+    monkeypatch.setattr(transit_measures, "_CHUNK_CELLS", 2)
+    chunked = transit_measures.compute_transit(tt, nets, x, y, GP, SETTINGS).table
+    pd.testing.assert_frame_equal(whole, chunked)
+    assert whole["gp_pt_time_s"].notna().all()
