@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings as hsettings, strategies as st
 
 from bereikbaarheid.config import Settings
 from bereikbaarheid.measures import transit as transit_measures
-from bereikbaarheid.networks import timetable, transit
+from bereikbaarheid.networks import link, timetable, transit
 
 from netutil import both_ways, make_network
 
@@ -110,3 +111,58 @@ def test_cells_in_chunks_give_the_same_table(monkeypatch):
     chunked = transit_measures.compute_transit(tt, nets, x, y, GP, SETTINGS).table
     pd.testing.assert_frame_equal(whole, chunked)
     assert whole["gp_pt_time_s"].notna().all()
+
+
+@hsettings(max_examples=60, deadline=None)
+@given(st.integers(0, 10_000))
+def test_point_pairs_agree_with_all_pairs_dijkstra(seed):
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import dijkstra
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(2, 12))
+    edges = rng.integers(0, n, size=(int(rng.integers(1, 30)), 2))
+    edges = edges[edges[:, 0] != edges[:, 1]]
+    coords = rng.uniform(0, 500, size=(n, 2))
+    net = make_network(coords, edges if len(edges) else [(0, 1)])
+    # Several points per node, some unlinked, with their own connector costs.
+    n_points = int(rng.integers(1, 15))
+    graph = link.LinkedGraph(
+        indptr=net.indptr, indices=net.indices, edge_time_s=net.edge_time_s,
+        edge_length_m=net.edge_length_m, point_node=rng.integers(-1, n, n_points),
+        connector_m=np.zeros(n_points), n_network_nodes=n)
+    extra = rng.uniform(0, 50, n_points)
+    sources = rng.choice(n_points, int(rng.integers(1, n_points + 1)), replace=False)
+    targets = rng.choice(n_points, int(rng.integers(1, n_points + 1)), replace=False)
+    cutoff = float(rng.uniform(0, 600))
+    src, tgt, cost = transit.point_pairs(graph, sources, targets, cutoff, extra, extra)
+
+    matrix = csr_matrix((net.edge_time_s, net.indices, net.indptr), shape=(n, n))
+    full = dijkstra(matrix, directed=True)
+    expected = []
+    for a in sorted(sources):
+        for b in sorted(targets):
+            na, nb = graph.point_node[a], graph.point_node[b]
+            if na < 0 or nb < 0:
+                continue
+            total = full[na, nb] + extra[a] + extra[b]
+            if total <= cutoff:
+                expected.append((a, b, total))
+    assert [(int(a), int(b)) for a, b in zip(src, tgt)] == [(a, b) for a, b, _ in expected]
+    np.testing.assert_allclose(cost, [c for _, _, c in expected], rtol=1e-12)
+
+
+def test_the_travel_time_matrix_gives_every_departure_and_the_percentiles():
+    tt, nets = _line()
+    origins = pd.DataFrame({"id": ["cell"], "x": CELL[0], "y": CELL[1]})
+    dests = pd.DataFrame({"id": ["gp1", "near"], "x": [6000.0, 300.0], "y": [10.0, 0.0]})
+    minutes = transit_measures.travel_time_matrix(tt, nets, origins, dests, SETTINGS,
+                                                  per_departure=True)
+    to_gp = minutes[minutes["to_id"] == "gp1"]
+    assert list(to_gp["departure_s"]) == [H7 + 60 * m for m in range(10)]
+    assert list(to_gp["travel_time_s"]) == [710, 650, 590, 530, 1070, 1010, 950, 890, 830, 770]
+    assert set(minutes.loc[minutes["to_id"] == "near", "travel_time_s"]) == {310}
+    pct = transit_measures.travel_time_matrix(tt, nets, origins, dests, SETTINGS)
+    assert list(pct.columns) == ["from_id", "to_id", "travel_time_p25_s", "travel_time_p50_s",
+                                 "travel_time_p75_s"]
+    assert pct.iloc[0, 2:].tolist() == [650, 770, 950]

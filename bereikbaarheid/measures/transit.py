@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -71,47 +72,11 @@ def compute_transit(
     """
     n_cells = len(cell_x)
     n_fac = len(facilities)
-    n_stops = timetable.n_stops
     fac_type = facilities["type"].to_numpy(object)
     fac_id = facilities["facility_id"].to_numpy(object)
     types = list(settings.facility_types)
-    max_time_s = settings.pt_max_time_min * 60.0
-
-    walk = link.link_points(
-        networks["walk"],
-        np.concatenate([cell_x, facilities["x"].to_numpy(np.float64), timetable.stop_x]),
-        np.concatenate([cell_y, facilities["y"].to_numpy(np.float64), timetable.stop_y]),
-        settings.max_link_distance_m)
-    cells = np.arange(n_cells)
-    facs = n_cells + np.arange(n_fac)
-    stops = n_cells + n_fac + np.arange(n_stops)
-    walk_conn_s = walk.connector_m / (settings.connector_speed_kmh["walk"] / 3.6)
-    walk_rev = _reversed(walk)
-
-    _progress.say("public transport: access, egress and walk-only legs")
-    if settings.pt_access_mode == "bike":
-        bike = link.link_points(networks["bike"], np.concatenate([cell_x, timetable.stop_x]),
-                                np.concatenate([cell_y, timetable.stop_y]),
-                                settings.max_link_distance_m)
-        bike_conn_s = bike.connector_m / (settings.connector_speed_kmh["bike"] / 3.6)
-        stop_s, cell_a, cost = transit.point_pairs(
-            _reversed(bike), n_cells + np.arange(n_stops), cells,
-            settings.pt_max_access_min * 60.0, bike_conn_s, bike_conn_s)
-        stop_a = stop_s - n_cells
-    else:
-        stop_s, cell_a, cost = transit.point_pairs(
-            walk_rev, stops, cells, settings.pt_max_access_min * 60.0,
-            walk_conn_s, walk_conn_s)
-        stop_a = stop_s - n_cells - n_fac
-    access = _csr(cell_a, stop_a, cost, n_cells)
-
-    stop_e, fac_e, cost = transit.point_pairs(
-        walk, stops, facs, settings.pt_max_egress_min * 60.0, walk_conn_s, walk_conn_s)
-    egress = _csr(stop_e - n_cells - n_fac, fac_e - n_cells, cost, n_stops)
-
-    fac_d, cell_d, cost = transit.point_pairs(
-        walk_rev, facs, cells, max_time_s, walk_conn_s, walk_conn_s)
-    direct = _csr(cell_d, fac_d - n_cells, cost, n_cells)
+    legs = _legs(timetable, networks, cell_x, cell_y, facilities["x"].to_numpy(np.float64),
+                 facilities["y"].to_numpy(np.float64), settings)
 
     group = np.full(n_fac, -1, np.int32)
     for g, ftype in enumerate(types):
@@ -123,24 +88,16 @@ def compute_transit(
     started = time.perf_counter()
     dest_pct = np.empty((n_cells, n_fac, len(percentiles)), np.float32)
     group_pct = np.empty((n_cells, len(types), len(percentiles)), np.float32)
-    progress = _progress.bar(desc="public transport", unit=" cells", total=n_cells)
-    # Chunks of cells, so that a long run shows progress (each call checks
-    # the timetable once, which is cheap next to the routing).
-    step = max(_CHUNK_CELLS, -(-n_cells // _MAX_CHUNKS))
-    for first in range(0, n_cells, step):
-        last = min(first + step, n_cells)
+    for first, last, access, direct in _chunks(legs, "cells"):
         dest_pct[first:last], group_pct[first:last] = raptor.range_raptor(
-            timetable, departures, _rows(access, first, last), egress,
-            _rows(direct, first, last), n_fac,
-            max_rides=settings.pt_max_rides, max_time_s=int(max_time_s),
+            timetable, departures, access, legs.egress, direct, n_fac,
+            max_rides=settings.pt_max_rides, max_time_s=int(legs.max_time_s),
             percentiles=percentiles, dest_group=group, n_groups=len(types))
-        progress.update(last - first)
-    progress.close()
     raptor_s = time.perf_counter() - started
 
-    linked = walk.point_node[:n_cells] >= 0
+    linked = legs.origin_linked
     k = list(settings.pt_percentiles).index(settings.pt_time_percentile)
-    columns: dict[str, object] = {f"{TRANSIT_MODE}_link_m": walk.connector_m[:n_cells]}
+    columns: dict[str, object] = {f"{TRANSIT_MODE}_link_m": legs.origin_link_m}
     thresholds_s = np.asarray(settings.thresholds_min, np.float64) * 60.0
     for g, ftype in enumerate(types):
         prefix = f"{ftype}_{TRANSIT_MODE}"
@@ -162,10 +119,10 @@ def compute_transit(
             col[~linked] = pd.NA
             columns[f"{prefix}_n_{minutes}min"] = col
 
-    has_stop = np.diff(access[0]) > 0
+    has_stop = np.diff(legs.access[0]) > 0
     report = {
-        "stops": n_stops,
-        "stops_unlinked": int(np.sum(walk.point_node[stops] < 0)),
+        "stops": timetable.n_stops,
+        "stops_unlinked": legs.stops_unlinked,
         "cells_unlinked": int(np.sum(~linked)),
         "cells_without_stop_in_reach": int(np.sum(linked & ~has_stop)),
         "departures": int(len(departures)),
@@ -174,6 +131,141 @@ def compute_transit(
         "origins_per_s": round(n_cells / raptor_s, 1) if raptor_s > 0 else None,
     }
     return AccessResult(table=pd.DataFrame(columns), report=report)
+
+
+def travel_time_matrix(
+    timetable: Timetable,
+    networks: Mapping[str, RoadNetwork],
+    origins: pd.DataFrame,
+    destinations: pd.DataFrame,
+    settings: Settings,
+    *,
+    per_departure: bool = False,
+) -> pd.DataFrame:
+    """Public-transport travel times between points, in long format (as r5py's
+    ``TravelTimeMatrix``), for scenario scripts.
+
+    Parameters
+    ----------
+    timetable, networks, settings
+        As for :func:`compute_transit` (window, ride limit, legs, percentiles).
+    origins, destinations
+        Columns ``id``, ``x``, ``y`` (the networks' CRS).
+    per_departure
+        Give every departure of the window instead of the percentiles.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (origin, destination), or per (origin, destination,
+        departure) with ``per_departure``: ``from_id``, ``to_id``, then
+        ``departure_s`` and ``travel_time_s``, or ``travel_time_p{P}_s`` for
+        each of ``pt_percentiles``. NaN where not reached within
+        ``pt_max_time_min``. Walking all the way counts.
+    """
+    legs = _legs(timetable, networks, origins["x"].to_numpy(np.float64),
+                 origins["y"].to_numpy(np.float64), destinations["x"].to_numpy(np.float64),
+                 destinations["y"].to_numpy(np.float64), settings)
+    n_orig, n_dest = len(origins), len(destinations)
+    departures = np.asarray(settings.pt_departures_s(), np.int32)
+    percentiles = np.asarray(settings.pt_percentiles, np.float64)
+    shape = (n_orig, len(departures), n_dest) if per_departure else (
+        n_orig, n_dest, len(percentiles))
+    out = np.empty(shape, np.float32)
+    for first, last, access, direct in _chunks(legs, "origins"):
+        kwargs = dict(max_rides=settings.pt_max_rides, max_time_s=int(legs.max_time_s))
+        if per_departure:
+            out[first:last] = raptor.range_raptor_minutes(
+                timetable, departures, access, legs.egress, direct, n_dest, **kwargs)
+        else:
+            out[first:last] = raptor.range_raptor(
+                timetable, departures, access, legs.egress, direct, n_dest,
+                percentiles=percentiles, **kwargs)[0]
+    from_id = origins["id"].to_numpy(object)
+    to_id = destinations["id"].to_numpy(object)
+    if per_departure:
+        o, m, d = np.meshgrid(np.arange(n_orig), np.arange(len(departures)), np.arange(n_dest),
+                              indexing="ij")
+        return pd.DataFrame({"from_id": from_id[o.ravel()], "to_id": to_id[d.ravel()],
+                             "departure_s": departures[m.ravel()],
+                             "travel_time_s": out.reshape(-1).astype(np.float64)})
+    o, d = np.meshgrid(np.arange(n_orig), np.arange(n_dest), indexing="ij")
+    table = pd.DataFrame({"from_id": from_id[o.ravel()], "to_id": to_id[d.ravel()]})
+    for j, p in enumerate(settings.pt_percentiles):
+        table[f"travel_time_p{p}_s"] = out[:, :, j].reshape(-1).astype(np.float64)
+    return table
+
+
+@dataclass
+class _Legs:
+    """The walking (or cycling) legs around the rides, as kernel CSR triples."""
+
+    access: tuple[np.ndarray, np.ndarray, np.ndarray]  # origin -> stop
+    egress: tuple[np.ndarray, np.ndarray, np.ndarray]  # stop -> destination
+    direct: tuple[np.ndarray, np.ndarray, np.ndarray]  # origin -> destination, walking
+    origin_link_m: np.ndarray
+    origin_linked: np.ndarray
+    stops_unlinked: int
+    max_time_s: float
+
+
+def _legs(timetable: Timetable, networks: Mapping[str, RoadNetwork], orig_x, orig_y,
+          dest_x, dest_y, settings: Settings) -> _Legs:
+    """Access (walk or bike, ``pt_max_access_min``), egress (walk,
+    ``pt_max_egress_min``) and walk-only (``pt_max_time_min``) legs, by bounded
+    searches on the linked networks; whole seconds, rounded up."""
+    n_orig, n_dest, n_stops = len(orig_x), len(dest_x), timetable.n_stops
+    max_time_s = settings.pt_max_time_min * 60.0
+    walk = link.link_points(
+        networks["walk"], np.concatenate([orig_x, dest_x, timetable.stop_x]),
+        np.concatenate([orig_y, dest_y, timetable.stop_y]), settings.max_link_distance_m)
+    origins = np.arange(n_orig)
+    dests = n_orig + np.arange(n_dest)
+    stops = n_orig + n_dest + np.arange(n_stops)
+    walk_conn_s = walk.connector_m / (settings.connector_speed_kmh["walk"] / 3.6)
+    walk_rev = _reversed(walk)
+
+    _progress.say("public transport: access, egress and walk-only legs")
+    if settings.pt_access_mode == "bike":
+        bike = link.link_points(networks["bike"], np.concatenate([orig_x, timetable.stop_x]),
+                                np.concatenate([orig_y, timetable.stop_y]),
+                                settings.max_link_distance_m)
+        bike_conn_s = bike.connector_m / (settings.connector_speed_kmh["bike"] / 3.6)
+        stop_a, orig_a, cost = transit.point_pairs(
+            _reversed(bike), n_orig + np.arange(n_stops), origins,
+            settings.pt_max_access_min * 60.0, bike_conn_s, bike_conn_s)
+        stop_a = stop_a - n_orig
+    else:
+        stop_a, orig_a, cost = transit.point_pairs(
+            walk_rev, stops, origins, settings.pt_max_access_min * 60.0, walk_conn_s,
+            walk_conn_s)
+        stop_a = stop_a - n_orig - n_dest
+    access = _csr(orig_a, stop_a, cost, n_orig)
+    stop_e, dest_e, cost = transit.point_pairs(
+        walk, stops, dests, settings.pt_max_egress_min * 60.0, walk_conn_s, walk_conn_s)
+    egress = _csr(stop_e - n_orig - n_dest, dest_e - n_orig, cost, n_stops)
+    dest_d, orig_d, cost = transit.point_pairs(
+        walk_rev, dests, origins, max_time_s, walk_conn_s, walk_conn_s)
+    direct = _csr(orig_d, dest_d - n_orig, cost, n_orig)
+    return _Legs(access=access, egress=egress, direct=direct,
+                 origin_link_m=walk.connector_m[:n_orig],
+                 origin_linked=walk.point_node[:n_orig] >= 0,
+                 stops_unlinked=int(np.sum(walk.point_node[stops] < 0)),
+                 max_time_s=max_time_s)
+
+
+def _chunks(legs: _Legs, unit: str):
+    """``(first, last, access, direct)`` per chunk of origins, with a progress
+    bar, so that a long run shows progress (each kernel call checks the
+    timetable once, which is cheap next to the routing)."""
+    n = legs.access[0].shape[0] - 1
+    step = max(_CHUNK_CELLS, -(-n // _MAX_CHUNKS))
+    progress = _progress.bar(desc="public transport", unit=f" {unit}", total=n)
+    for first in range(0, n, step):
+        last = min(first + step, n)
+        yield first, last, _rows(legs.access, first, last), _rows(legs.direct, first, last)
+        progress.update(last - first)
+    progress.close()
 
 
 def _rows(csr: tuple[np.ndarray, np.ndarray, np.ndarray], first: int, last: int
