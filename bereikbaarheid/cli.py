@@ -123,6 +123,16 @@ def _print_summary(result: pipeline.ProfileResult, seconds: float) -> None:
         print(f"{row['type']:<12}{row['mode']:<6}{row['median_time_s'] / 60:>11.1f}"
               f"{row['p90_time_s'] / 60:>9.1f}{row[f'share_within_{minutes}min']:>10.1%}"
               f"{row['population_unlinked']:>10,.0f}{row['population_unreachable']:>10,.0f}")
+    transit = manifest.get("transit", {})
+    if "query" in transit:
+        q, stats = transit["query"], transit["stats"]
+        print(f"public transport {q['date']} {q['window'][0]}-{q['window'][1]} "
+              f"(every {q['step_min']} min, p{q['time_percentile']} shown): "
+              f"{stats['stops']} stops, {stats['routes']} routes, {stats['trips']} trips; "
+              f"timetable {transit['status']}; GTFS issues: {transit['issues']['fatal']} fatal, "
+              f"{transit['issues']['warning']} warnings")
+    elif transit.get("status") == "skipped":
+        print(f"public transport skipped: {transit['reason']}")
     for warning in manifest["warnings"]:
         print(f"warning: {warning}")
     steps = ", ".join(f"{k} {v:.1f}s" for k, v in manifest["timings_s"].items())

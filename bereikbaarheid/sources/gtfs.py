@@ -1085,5 +1085,7 @@ def _error(feeds, report: ValidationReport) -> GtfsError:
     lines = [str(issue) for issue in fatal[:MAX_FATAL_IN_MESSAGE]]
     if len(fatal) > MAX_FATAL_IN_MESSAGE:
         lines.append(f"... and {len(fatal) - MAX_FATAL_IN_MESSAGE} more fatal issue(s)")
+    lines.append("(`bereikbaarheid gtfs-check FEED --date YYYY-MM-DD --csv issues.csv` "
+                 "lists every problem, warnings included)")
     return GtfsError(path, f"GTFS feed cannot be routed on ({len(fatal)} fatal issue(s)):\n  "
                      + "\n  ".join(lines), report=report)
