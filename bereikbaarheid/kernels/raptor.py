@@ -64,6 +64,19 @@ def _lower(labels, k, s, value):
 
 
 @numba.njit(cache=True, nogil=True)
+def _leaves_between(times, lo, hi, start, end):
+    """Whether the sorted ``times[lo:hi]`` hold a value in ``[start, end)``."""
+    top = hi
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if times[mid] < start:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo < top and times[lo] < end
+
+
+@numba.njit(cache=True, nogil=True)
 def _origin_range(tt, access_stop, access_s, direct_dest, direct_s, egress_indptr,
                   egress_dest, egress_s, departures, max_rides, max_time_s, ws, times_out):
     """Range-RAPTOR for one origin: fills ``times_out[m, d]`` (seconds, inf unreachable).
@@ -74,7 +87,7 @@ def _origin_range(tt, access_stop, access_s, direct_dest, direct_s, egress_indpt
     """
     (pat_stop_indptr, pat_stops, pat_pickup, pat_dropoff, pat_trip_indptr, trip_start,
      arrival, departure, stop_pat_indptr, stop_pat, stop_pat_pos, change_s,
-     tr_indptr, tr_stop, tr_s) = tt
+     tr_indptr, tr_stop, tr_s, stop_dep_indptr, stop_dep) = tt
     (alight, board, marked, marked_list, improved, improved_list, pat_first, pat_queue,
      dest_arrival, direct_best) = ws
     last = max_rides - 1
@@ -97,8 +110,13 @@ def _origin_range(tt, access_stop, access_s, direct_dest, direct_s, egress_indpt
             s = access_stop[j]
             b = t + access_s[j]
             if b <= cutoff and b < board[0, s]:
+                previous = board[0, s]
                 _lower(board, 0, s, b)
-                if not marked[s]:
+                # Only a vehicle leaving s in [b, previous) can change anything:
+                # those leaving later were boarded for a later departure. With
+                # infrequent service most minutes scan nothing.
+                if not marked[s] and _leaves_between(stop_dep, stop_dep_indptr[s],
+                                                     stop_dep_indptr[s + 1], b, previous):
                     marked[s] = True
                     marked_list[n_marked] = s
                     n_marked += 1
@@ -452,9 +470,30 @@ def _routing(timetable) -> tuple:
                               n, transfer_stop.shape[0])
     transfer_s = _int_array("timetable.transfer_s", _attr(timetable, "transfer_s"),
                             size=transfer_stop.shape[0], low=0, high=_TIME_LIMIT)
+    stop_dep_indptr, stop_dep = _boarding_times(pat_stop_indptr, pattern_stops, pat_pickup,
+                                                pat_trip_indptr, trip_start, departure, n)
     return (pat_stop_indptr, pattern_stops, pat_pickup, pat_dropoff, pat_trip_indptr,
             trip_start, arrival, departure, stop_pat_indptr, stop_pat, stop_pat_pos,
-            change_s, transfer_indptr, transfer_stop, transfer_s)
+            change_s, transfer_indptr, transfer_stop, transfer_s, stop_dep_indptr, stop_dep)
+
+
+def _boarding_times(pat_stop_indptr, pattern_stops, pat_pickup, pat_trip_indptr, trip_start,
+                    departure, n_stops) -> tuple[np.ndarray, np.ndarray]:
+    """Per stop, the sorted departures at which a vehicle can be boarded there
+    (pickup allowed, not the trip's last stop), as CSR (indptr, int32 times)."""
+    lengths = np.diff(pat_stop_indptr)
+    trips_per = np.diff(pat_trip_indptr)
+    trip_len = np.repeat(lengths, trips_per)
+    offset = np.cumsum(trip_len) - trip_len
+    position = np.arange(int(trip_len.sum())) - np.repeat(offset, trip_len)
+    in_pattern = np.repeat(np.repeat(pat_stop_indptr[:-1], trips_per), trip_len) + position
+    keep = pat_pickup[in_pattern] & (position < np.repeat(trip_len, trip_len) - 1)
+    stop = pattern_stops[in_pattern[keep]]
+    times = departure[(np.repeat(trip_start, trip_len) + position)[keep]]
+    order = np.lexsort((times, stop))
+    indptr = np.zeros(n_stops + 1, np.int64)
+    np.cumsum(np.bincount(stop, minlength=n_stops), out=indptr[1:])
+    return indptr, np.ascontiguousarray(times[order], dtype=np.int32)
 
 
 def _csr_triplet(name: str, triplet, n_rows: int, rows: str, n_cols: int,
