@@ -2,11 +2,13 @@
 
 The public API for scenario scripts::
 
-    from bereikbaarheid import RunConfig, Settings, run_profile, generate_demo
+    from bereikbaarheid import RunConfig, generate_demo, run_profile, run_scenario
 
     region = generate_demo("demo_region")
-    result = run_profile(RunConfig.from_toml(region.config))
+    config = RunConfig.from_toml(region.config)
+    result = run_profile(config)
     result.summary  # per region / municipality, type and mode
+    what_if = run_scenario(config, "examples/scenarios/close-village-gp.toml")
 
 Names are imported on first use, so ``import bereikbaarheid`` stays cheap.
 """
@@ -23,12 +25,16 @@ _API = {
     "Settings": "config",
     "BereikbaarheidError": "errors",
     "ConfigError": "errors",
+    "GtfsError": "errors",
     "InputError": "errors",
     "DemoRegion": "demo.generate",
     "generate_demo": "demo.generate",
     "ProfileResult": "pipeline",
     "RunConfig": "pipeline",
     "run_profile": "pipeline",
+    "ScenarioResult": "scenario",
+    "run_scenario": "scenario",
+    "read_scenario": "sources.scenario",
 }
 
 __all__ = sorted(_API) + ["__version__"]

@@ -1,4 +1,5 @@
-"""Command line: ``bereikbaarheid demo``, ``run CONFIG.toml`` and ``gtfs-check FEED``."""
+"""Command line: ``bereikbaarheid demo``, ``run CONFIG.toml``, ``scenario CONFIG.toml
+SCENARIO.toml`` and ``gtfs-check FEED``."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import _progress, pipeline
+from . import _progress, pipeline, scenario
 from .errors import BereikbaarheidError
 
 
@@ -24,6 +25,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "demo":
             result = _demo(args)
             print(f"demo inputs: {args.folder}")
+        elif args.command == "scenario":
+            config = pipeline.RunConfig.from_toml(
+                args.config, output_dir=args.output, cache_dir=args.cache)
+            outcome = scenario.run_scenario(config, args.scenario,
+                                            incremental=not args.full)
+            _print_scenario(outcome, time.perf_counter() - start)
+            return 0
         else:
             config = pipeline.RunConfig.from_toml(
                 args.config, output_dir=args.output, cache_dir=args.cache)
@@ -51,8 +59,9 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=2024, help="generator seed (default: 2024)")
     demo.add_argument("--scale", type=float, default=1.0,
                       help="area multiplier; 33 gives about 1.1 million road nodes")
-    demo.add_argument("--facilities", choices=("osm", "csv"), default="osm",
-                      help="facility source: OSM tags (default) or the demo's CSV")
+    demo.add_argument("--facilities", choices=("csv", "osm"), default="csv",
+                      help="facility source: the demo's register with capacities (csv, "
+                           "default) or the OSM tags (default capacities)")
 
     run = sub.add_parser("run", help="profile a region from a TOML run configuration")
     run.add_argument("config", type=Path, help="run configuration (see examples/run.toml)")
@@ -65,7 +74,16 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--csv", type=Path, default=None, help="write the full report to this CSV")
     check.add_argument("-q", "--quiet", action="store_true", help="only the summary line")
 
-    for p in (demo, run):
+    what_if = sub.add_parser(
+        "scenario", help="run a baseline and a scenario (see examples/scenarios) and write "
+                         "both with their difference")
+    what_if.add_argument("config", type=Path, help="run configuration of the baseline")
+    what_if.add_argument("scenario", type=Path, help="scenario file (TOML)")
+    what_if.add_argument("--full", action="store_true",
+                         help="recompute road travel times in full instead of updating them "
+                              "incrementally (same tables, slower)")
+
+    for p in (demo, run, what_if):
         p.add_argument("--output", type=Path, default=None,
                        help="profiles folder (default: profiles, or the config's)")
         p.add_argument("--cache", type=Path, default=None,
@@ -95,6 +113,14 @@ def _gtfs_check(args: argparse.Namespace) -> int:
     return 1 if report.fatal else 0
 
 
+def _print_scenario(outcome: "scenario.ScenarioResult", seconds: float) -> None:
+    for line in scenario.describe(outcome):
+        print(line)
+    print(f"total {seconds:.1f}s; written:")
+    for path in (*outcome.baseline.files.values(), *outcome.scenario.files.values()):
+        print(f"  {path}")
+
+
 def _demo(args: argparse.Namespace) -> pipeline.ProfileResult:
     from .demo import generate
 
@@ -103,7 +129,7 @@ def _demo(args: argparse.Namespace) -> pipeline.ProfileResult:
     region = generate.generate_demo(args.folder, seed=args.seed, scale=args.scale)
     config = pipeline.RunConfig.from_toml(
         region.config,
-        facilities=region.facilities_csv if args.facilities == "csv" else None,
+        facilities="osm" if args.facilities == "osm" else None,
         output_dir=args.output, cache_dir=args.cache)
     return pipeline.run_profile(config)
 

@@ -20,6 +20,11 @@ ROAD_MODES: tuple[str, ...] = ("walk", "bike", "car")
 TRANSIT_MODE = "pt"
 MODES: tuple[str, ...] = (*ROAD_MODES, TRANSIT_MODE)
 FACILITY_TYPES: tuple[str, ...] = ("gp", "school", "supermarket")
+# The unit of each type's capacity, and so of its demand and gaps.
+CAPACITY_UNITS: dict[str, str] = {"gp": "patients", "school": "pupils", "supermarket": "m2"}
+# CBS age bands (suffix of the grid's aantal_inwoners_* columns).
+AGE_BANDS: tuple[str, ...] = ("0_14", "15_24", "25_44", "45_64", "65_plus")
+DECAY_FUNCTIONS: tuple[str, ...] = ("step", "linear", "exponential", "gaussian")
 
 # Default car speeds (km/h) per OSM highway class, used when a way has no
 # usable ``maxspeed``. Dutch general limits: 130/100 motorway, 100/80 autoweg
@@ -182,6 +187,37 @@ class Settings:
     pt_min_change_s
         Minimum time to change vehicles at one stop, unless ``transfers.txt``
         sets it.
+    gp_patients_per_fte
+        Registered patients per full-time GP: the NZa norm 2,095 ("normpraktijk";
+        the GP association LHV argues for 1,800). A GP practice's capacity is
+        its FTE times this.
+    default_gp_fte
+        FTE of a GP practice whose input gives neither FTE nor capacity (OSM
+        practices): 1.5, about the national 4.3 GP FTE per 10,000 inhabitants
+        spread over one practice per 3,500.
+    default_capacity
+        Capacity of a school (pupils; a Dutch primary school has about 225)
+        or supermarket (m2 of sales floor) whose input gives none.
+    demand_weights
+        Demand per resident of each CBS age band, per type, in the type's
+        unit (``CAPACITY_UNITS``): GP, everyone 1 patient (a heavier 65+
+        weight may be set); school, 0.6 pupil per resident aged 0-14 (primary
+        age 4-12 is 9 of the band's 15 years, assuming an even spread);
+        supermarket, 0.25 m2 of sales floor per resident (an assumption to
+        replace with a local planning figure).
+    norm_min
+        Norm travel time per type (minutes): residents beyond it are reported
+        (equity, capacity) and it is the catchment of the floating catchment
+        measure. No official norm exists; 15 minutes is a common municipal
+        ambition for daily facilities.
+    fca_mode
+        The road mode whose travel times give catchments, the nearest
+        facility for allocating demand, and the capacity gaps.
+    fca_decay, fca_decay_param
+        Distance decay of the floating catchment (E2SFCA) within the norm:
+        ``step`` (1, plain 2SFCA), ``linear`` (1 - t / norm),
+        ``exponential`` (exp(-param * t_min)), ``gaussian``
+        (exp(-t_min^2 / (2 param^2)), param = sigma in minutes).
     """
 
     crs: str = "EPSG:28992"
@@ -218,6 +254,20 @@ class Settings:
     pt_max_egress_min: float = 15.0
     pt_transfer_max_m: float = 400.0
     pt_min_change_s: int = 60
+    gp_patients_per_fte: float = 2095.0
+    default_gp_fte: float = 1.5
+    default_capacity: dict[str, float] = field(
+        default_factory=lambda: {"school": 225.0, "supermarket": 1000.0})
+    demand_weights: dict[str, dict[str, float]] = field(default_factory=lambda: {
+        "gp": {band: 1.0 for band in AGE_BANDS},
+        "school": {"0_14": 0.6},
+        "supermarket": {band: 0.25 for band in AGE_BANDS},
+    })
+    norm_min: dict[str, float] = field(
+        default_factory=lambda: {"gp": 15.0, "school": 15.0, "supermarket": 15.0})
+    fca_mode: str = "car"
+    fca_decay: str = "step"
+    fca_decay_param: float = 0.0
 
     def __post_init__(self) -> None:
         for mode in self.modes:
@@ -240,6 +290,31 @@ class Settings:
             if ftype not in self.facility_tags:
                 raise ConfigError(f"facility type {ftype!r} has no rule in facility_tags")
         self._check_transit()
+        self._check_capacity()
+
+    def _check_capacity(self) -> None:
+        if not self.gp_patients_per_fte > 0 or not self.default_gp_fte >= 0:
+            raise ConfigError("gp_patients_per_fte must be positive and default_gp_fte >= 0")
+        for ftype in self.facility_types:
+            if ftype not in self.norm_min or not self.norm_min[ftype] > 0:
+                raise ConfigError(f"norm_min needs a positive norm (minutes) for {ftype!r}")
+            weights = self.demand_weights.get(ftype)
+            if not weights:
+                raise ConfigError(f"demand_weights has no weights for {ftype!r}")
+            unknown = sorted(set(weights) - set(AGE_BANDS))
+            if unknown or any(not w >= 0 for w in weights.values()):
+                raise ConfigError(f"demand_weights[{ftype!r}]: bands must be among {AGE_BANDS} "
+                                  f"with weights >= 0; got {weights}")
+            if ftype != "gp" and ftype in CAPACITY_UNITS and not (
+                    self.default_capacity.get(ftype, 0) > 0):
+                raise ConfigError(f"default_capacity needs a positive value for {ftype!r}")
+        if self.fca_mode not in ROAD_MODES:
+            raise ConfigError(f"fca_mode must be a road mode {ROAD_MODES}; got {self.fca_mode!r}")
+        if self.fca_decay not in DECAY_FUNCTIONS:
+            raise ConfigError(f"fca_decay must be one of {DECAY_FUNCTIONS}; got {self.fca_decay!r}")
+        if self.fca_decay in ("exponential", "gaussian") and not self.fca_decay_param > 0:
+            raise ConfigError(f"fca_decay {self.fca_decay!r} needs fca_decay_param > 0 "
+                              "(exponential: beta per minute; gaussian: sigma in minutes)")
 
     def _check_transit(self) -> None:
         if self.pt_date:
@@ -298,8 +373,10 @@ class Settings:
         """Defaults overridden by ``values``; unknown keys raise ConfigError.
 
         Dict-valued settings (``car_speeds_kmh``, ``connector_speed_kmh``,
-        ``allowed_highways``, ``facility_tags``) are merged key by key into the
-        defaults, so a user may override one highway speed alone.
+        ``allowed_highways``, ``facility_tags``, ``default_capacity``,
+        ``norm_min``) are merged key by key into the defaults, so a user may
+        override one highway speed alone; ``demand_weights`` is merged per
+        type and band (``{gp = {65_plus = 1.5}}`` changes that weight only).
         """
         known = {f.name: f for f in dataclasses.fields(cls)}
         unknown = sorted(set(values) - set(known))
@@ -313,6 +390,10 @@ class Settings:
                 if not isinstance(value, dict):
                     raise ConfigError(f"setting {name!r} must be a table")
                 merged = dict(default)
+                if name == "demand_weights":
+                    # One band of one type may be changed: merge per type too.
+                    value = {k: {**default.get(k, {}), **v} if isinstance(v, dict) else v
+                             for k, v in value.items()}
                 merged.update(value)
                 if name == "allowed_highways":
                     merged = {k: tuple(v) for k, v in merged.items()}

@@ -25,6 +25,8 @@ FILES = {
     "summary_json": "summary.json",
     "manifest": "manifest.json",
     "gtfs_issues": "gtfs_issues.csv",
+    "facilities": "facilities.csv",
+    "capacity": "capacity.csv",
 }
 # The GTFS validation report: one row per problem found in a feed.
 GTFS_ISSUE_COLUMNS = ("feed", "file", "row", "field", "severity", "message")
@@ -36,6 +38,9 @@ def write_profile(
     summary: pd.DataFrame,
     manifest: dict[str, Any],
     gtfs_issues: pd.DataFrame | None = None,
+    facilities: pd.DataFrame | None = None,
+    capacity: pd.DataFrame | None = None,
+    extra: dict[str, pd.DataFrame] | None = None,
 ) -> dict[str, Path]:
     """Write a complete profile folder, replacing any earlier one in one step.
 
@@ -44,14 +49,19 @@ def write_profile(
     nothing) in place, never a mix.
 
     ``gtfs_issues.csv`` (the GTFS validation report) is written when
-    ``gtfs_issues`` is given, that is when public transport ran.
+    ``gtfs_issues`` is given, that is when public transport ran;
+    ``facilities.csv`` (per facility: capacity, demand, gap) and
+    ``capacity.csv`` (per area and type: demand, capacity, gap) when given.
+    ``extra`` maps file names to further tables (a scenario's differences):
+    ``.parquet`` names are written as (Geo)Parquet, others as CSV.
 
     Returns
     -------
     dict
         The final path of each file written, by the keys of ``FILES``.
     """
-    written = {k: v for k, v in FILES.items() if k != "gtfs_issues" or gtfs_issues is not None}
+    optional = {"gtfs_issues": gtfs_issues, "facilities": facilities, "capacity": capacity}
+    written = {k: v for k, v in FILES.items() if optional.get(k, summary) is not None}
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent))
@@ -69,6 +79,15 @@ def write_profile(
             issues["row"] = pd.array(issues["row"], dtype="Int64")
             issues.to_csv(
                 tmp / FILES["gtfs_issues"], index=False, lineterminator="\n")
+        for key in ("facilities", "capacity"):
+            if optional[key] is not None:
+                optional[key].to_csv(tmp / FILES[key], index=False, lineterminator="\n")
+        for name, table in (extra or {}).items():
+            if name.endswith(".parquet"):
+                table.to_parquet(tmp / name, index=False, compression="zstd")
+            else:
+                table.to_csv(tmp / name, index=False, lineterminator="\n")
+            written[name.rsplit(".", 1)[0]] = name
         _write_json(tmp / FILES["manifest"], {**manifest, "files": written})
         _replace_dir(tmp, folder)
     finally:

@@ -18,7 +18,7 @@ import shapely
 from . import _io, _progress, export, profile
 from .config import TRANSIT_MODE, Settings
 from .errors import ConfigError, InputError
-from .measures import access, transit
+from .measures import access, capacity, transit
 from .networks import cache
 from .sources import boundaries, facilities as facility_source, grid as grid_source
 
@@ -116,16 +116,62 @@ class RunConfig:
 
 @dataclass
 class ProfileResult:
-    """What a run produced: the tables, where they were written, and the manifest."""
+    """What a run produced: the tables, where they were written, and the manifest.
+
+    ``facilities`` (per facility: capacity, demand, gap) and ``capacity`` (per
+    area and type) are the capacity tables; ``access`` the road measures with
+    the state for incremental updates (scenarios).
+    """
 
     cells: gpd.GeoDataFrame
     summary: pd.DataFrame
     files: dict[str, Path]
     manifest: dict[str, Any]
+    facilities: pd.DataFrame | None = None
+    capacity: pd.DataFrame | None = None
+    access: access.AccessResult | None = None
+
+
+@dataclass
+class RunInputs:
+    """Everything a run reads or builds before measuring: cells, networks,
+    timetable, facilities, with the reports and warnings on the way."""
+
+    config: RunConfig
+    cells: gpd.GeoDataFrame
+    all_municipalities: gpd.GeoDataFrame
+    grid_report: dict[str, Any]
+    networks: dict[str, Any]
+    cache_report: dict[str, Any]
+    timetable: Any
+    transit_report: dict[str, Any]
+    facilities: gpd.GeoDataFrame
+    warnings: list[str]
+    timings: _progress.Timings
+
+
+@dataclass
+class Measured:
+    """The tables of one set of inputs (a baseline or a scenario)."""
+
+    cells: gpd.GeoDataFrame
+    summary: pd.DataFrame
+    gaps: capacity.CapacityResult | None
+    access: access.AccessResult
+    facilities: gpd.GeoDataFrame
+    transit_report: dict[str, Any]
+    warnings: list[str]
 
 
 def run_profile(config: RunConfig) -> ProfileResult:
-    """Run the road profile for one region and write it under ``config.output_dir``."""
+    """Profile one region and write it to ``config.output_dir / config.region``."""
+    inputs = prepare(config)
+    measured = measure(inputs)
+    return write(inputs, measured, Path(config.output_dir) / config.region)
+
+
+def prepare(config: RunConfig) -> RunInputs:
+    """Read the inputs and build (or load) the networks, timetable and facilities."""
     settings = config.settings
     timings = _progress.Timings()
     warnings: list[str] = []
@@ -158,35 +204,82 @@ def run_profile(config: RunConfig) -> ProfileResult:
 
     with timings.step("facilities"):
         fac = _facilities(config, osm_facilities, all_munis, warnings)
+    return RunInputs(config=config, cells=cells, all_municipalities=all_munis,
+                     grid_report=grid_report, networks=networks, cache_report=cache_report,
+                     timetable=timetable, transit_report=transit_report, facilities=fac,
+                     warnings=warnings, timings=timings)
+
+
+def measure(inputs: RunInputs, *, cells: gpd.GeoDataFrame | None = None,
+            facilities: gpd.GeoDataFrame | None = None, timetable: Any = None,
+            road: access.AccessResult | None = None) -> Measured:
+    """Travel times, capacity and the summary for the prepared inputs.
+
+    A scenario passes its own ``cells`` (a projected population),
+    ``facilities``, ``timetable`` and, when updated incrementally, the road
+    measures ``road``; each defaults to the prepared one.
+    """
+    config, settings, timings = inputs.config, inputs.config.settings, inputs.timings
+    cells = inputs.cells if cells is None else cells
+    fac = inputs.facilities if facilities is None else facilities
+    timetable = inputs.timetable if timetable is None else timetable
+    warnings = list(inputs.warnings)
+    transit_report = dict(inputs.transit_report)
+    x, y = cells["x"].to_numpy(), cells["y"].to_numpy()
 
     with timings.step("travel_times"):
-        result = access.compute_access(
-            networks, cells["x"].to_numpy(), cells["y"].to_numpy(), fac, settings)
-        warnings.extend(_link_warnings(result.report, settings))
-        tables = [result.table]
+        if road is None:
+            road = access.compute_access(inputs.networks, x, y, fac, settings)
+        warnings.extend(_link_warnings(road.report, settings))
+        tables = [road.table]
         if timetable is not None:
-            pt = transit.compute_transit(
-                timetable, networks, cells["x"].to_numpy(), cells["y"].to_numpy(), fac,
-                settings)
+            pt = transit.compute_transit(timetable, inputs.networks, x, y, fac, settings)
             tables.append(pt.table)
-            transit_report = {**transit_report, "access": pt.report}
+            transit_report["access"] = pt.report
+
+    with timings.step("capacity"):
+        attrs = cells.drop(columns="geometry")
+        cell_table = pd.concat([attrs, *tables], axis=1)
+        gaps = None
+        if settings.fca_mode in settings.modes:
+            gaps = _capacity(cell_table, fac, inputs.networks, settings, config.region)
+            cell_table = pd.concat([cell_table, gaps.cells], axis=1)
+        else:
+            warnings.append(f"capacity measures skipped: fca_mode {settings.fca_mode!r} is not "
+                            f"among the computed modes {list(settings.modes)}")
+        cell_table = gpd.GeoDataFrame(cell_table, geometry=cells.geometry, crs=cells.crs)
 
     with timings.step("profile"):
-        geometry = cells.geometry
-        attrs = cells.drop(columns="geometry")
-        cell_table = gpd.GeoDataFrame(
-            pd.concat([attrs, *tables], axis=1), geometry=geometry, crs=cells.crs)
         summary = _rounded(profile.summarise(
             cell_table, config.region, config.region, settings))
+    return Measured(cells=cell_table, summary=summary, gaps=gaps, access=road,
+                    facilities=fac, transit_report=transit_report, warnings=warnings)
 
-    manifest = _manifest(config, grid_report, fac, cache_report, result.report,
-                         transit_report, warnings, timings)
+
+def write(inputs: RunInputs, measured: Measured, folder: Path,
+          extra: dict[str, Any] | None = None,
+          extra_tables: dict[str, pd.DataFrame] | None = None) -> ProfileResult:
+    """Write a profile folder (atomically) with its manifest; ``extra`` goes
+    into the manifest (a scenario's description) and ``extra_tables`` are
+    written beside the profile (a scenario's differences)."""
+    config = inputs.config
+    transit_report = measured.transit_report
+    manifest = _manifest(config, inputs.grid_report, measured.facilities,
+                         inputs.cache_report, measured.access.report, transit_report,
+                         measured.warnings, inputs.timings)
+    manifest.update(extra or {})
     issues = (pd.DataFrame(transit_report["issues"], columns=export.GTFS_ISSUE_COLUMNS)
               if "issues" in transit_report else None)
     # The manifest times every step but writing itself (the CLI's total has it).
-    files = export.write_profile(Path(config.output_dir) / config.region, cell_table,
-                                 summary, manifest, gtfs_issues=issues)
-    return ProfileResult(cells=cell_table, summary=summary, files=files, manifest=manifest)
+    gaps = measured.gaps
+    facilities = None if gaps is None else _rounded(gaps.facilities)
+    areas = None if gaps is None else _rounded(gaps.areas)
+    files = export.write_profile(folder, measured.cells, measured.summary, manifest,
+                                 gtfs_issues=issues, facilities=facilities, capacity=areas,
+                                 extra=extra_tables)
+    return ProfileResult(cells=measured.cells, summary=measured.summary, files=files,
+                         manifest=manifest, facilities=facilities, capacity=areas,
+                         access=measured.access)
 
 
 def _read_cells(config: RunConfig, warnings: list[str]
@@ -235,6 +328,18 @@ def _facilities(config: RunConfig, osm_facilities: gpd.GeoDataFrame,
         if not (fac["type"] == ftype).any():
             warnings.append(f"no facility of type {ftype!r} found; its travel times are empty")
     return fac
+
+
+def _capacity(cells: pd.DataFrame, fac: gpd.GeoDataFrame, networks, settings: Settings,
+              region: str) -> capacity.CapacityResult:
+    """Demand, floating-catchment ratios and capacity gaps over ``fca_mode``."""
+    cutoff_s = max(settings.norm_min[t] for t in settings.facility_types) * 60.0
+    pairs = capacity.catchment_pairs(networks[settings.fca_mode], cells["x"].to_numpy(),
+                                     cells["y"].to_numpy(), fac, settings, settings.fca_mode,
+                                     cutoff_s)
+    return capacity.capacity_measures(cells, pd.DataFrame(fac.drop(columns="geometry")),
+                                      {t: pairs for t in settings.facility_types}, settings,
+                                      region, region)
 
 
 def _transit_area(cells: gpd.GeoDataFrame, settings: Settings):
@@ -288,17 +393,18 @@ def _select_municipalities(munis: gpd.GeoDataFrame, config: RunConfig) -> gpd.Ge
 
 
 def _rounded(df: pd.DataFrame) -> pd.DataFrame:
-    """Summary statistics rounded for reading: times and distances to 0.1, shares
-    to 1e-6. Cell values are written unrounded, so that counts, shares and
-    times agree exactly."""
+    """Summary tables rounded for reading: amounts (times, distances,
+    population, demand, capacity, gaps) to 0.1; shares, ratios and
+    inequality indices to 1e-6. Cell values are written unrounded, so that
+    counts, shares and times agree exactly."""
     out = df.copy()
     for col in out.columns:
         if out[col].dtype != np.float64:
             continue
-        if col.startswith("share"):
-            out[col] = out[col].round(6)
-        else:
-            out[col] = out[col].round(1)
+        relative = col.startswith("share") or col.endswith("_share") or "ratio" in col
+        amount = col.endswith(("_s", "_m")) or any(
+            word in col for word in ("population", "demand", "capacity", "gap", "fte"))
+        out[col] = out[col].round(1 if amount and not relative else 6)
     return out
 
 

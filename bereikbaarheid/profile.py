@@ -6,12 +6,12 @@ import numpy as np
 import pandas as pd
 
 from .config import Settings
+from .measures import equity
+from .sources import grid
 
-POPULATION = "aantal_inwoners"
-AGE_GROUPS: dict[str, str] = {
-    "0_14": "aantal_inwoners_0_tot_15_jaar",
-    "65_plus": "aantal_inwoners_65_jaar_en_ouder",
-}
+POPULATION = grid.POPULATION_COLUMN
+# The age groups every profile row reports beside everyone.
+AGE_GROUPS: dict[str, str] = {band: grid.AGE_BANDS[band] for band in ("0_14", "65_plus")}
 
 
 def summarise(
@@ -33,10 +33,14 @@ def summarise(
     Notes
     -----
     Suppressed (missing) population counts as 0. Time statistics (mean,
-    median, p90) are over the population that reaches a facility; the
-    population that is unlinked or reaches none is reported beside them.
-    Shares within a threshold are of the whole population (group), so the
-    unreached count as "not within".
+    median, p90, Gini, Palma) are over the population that reaches a
+    facility; the population that is unlinked or reaches none is reported
+    beside them. Shares within a threshold are of the whole population
+    (group), so the unreached count as "not within"; shares beyond the type's
+    norm (``norm_min``) count them as beyond. ``..._vs_analysed_area``
+    compares each row with the same statistic over every cell passed in (the
+    analysed area): the median as a ratio, the share beyond the norm as a
+    difference.
     """
     areas: list[tuple[str, str, str, np.ndarray]] = [
         ("region", region_code, region_name, np.ones(len(cells), bool))
@@ -50,17 +54,52 @@ def summarise(
     modes = [m for m in settings.modes if f"{m}_link_m" in cells]
     weights = {"all": _weights(cells, POPULATION)}
     weights.update({g: _weights(cells, col) for g, col in AGE_GROUPS.items()})
+    # Every cell of the run is the analysed area each row is compared with.
+    reference = {}
+    for ftype in settings.facility_types:
+        for mode in modes:
+            t = cells[f"{ftype}_{mode}_time_s"].to_numpy(np.float64)
+            reached = np.isfinite(t)
+            reference[ftype, mode] = (
+                weighted_quantile(t[reached], weights["all"][reached], 0.5),
+                _equity(np.ones(len(cells), bool), t, weights,
+                        settings.norm_min[ftype] * 60.0)["share_beyond_norm"])
     rows = []
     for level, code, name, in_area in areas:
         for ftype in settings.facility_types:
             cbs = cells[f"{ftype}_cbs_distance_m"].to_numpy(np.float64) if (
                 f"{ftype}_cbs_distance_m" in cells) else np.full(len(cells), np.nan)
+            norm_s = settings.norm_min[ftype] * 60.0
             for mode in modes:
                 time_s = cells[f"{ftype}_{mode}_time_s"].to_numpy(np.float64)
                 linked = cells[f"{mode}_link_m"].notna().to_numpy()
-                rows.append(_area_row(level, code, name, ftype, mode, in_area, time_s,
-                                      linked, cbs, weights, settings.thresholds_min))
+                row = _area_row(level, code, name, ftype, mode, in_area, time_s,
+                                linked, cbs, weights, settings.thresholds_min)
+                row.update(_equity(in_area, time_s, weights, norm_s))
+                median_all, beyond_all = reference[ftype, mode]
+                row["median_time_vs_analysed_area"] = (
+                    row["median_time_s"] / median_all if median_all > 0 else np.nan)
+                row["share_beyond_norm_vs_analysed_area"] = row["share_beyond_norm"] - beyond_all
+                rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _equity(in_area: np.ndarray, time_s: np.ndarray, weights: dict[str, np.ndarray],
+            norm_s: float) -> dict[str, float]:
+    """Inequality of travel time among the residents who reach a facility, and
+    the shares (all, 0-14, 65+) beyond the norm (unlinked and unreached count
+    as beyond)."""
+    t = time_s[in_area]
+    beyond = ~(np.where(np.isfinite(t), t, np.inf) <= norm_s)
+    out = {
+        "gini_time": equity.gini(t, weights["all"][in_area]),
+        "palma_time": equity.palma(t, weights["all"][in_area]),
+    }
+    for group, column in (("all", "share_beyond_norm"), ("0_14", "share_0_14_beyond_norm"),
+                          ("65_plus", "share_65_plus_beyond_norm")):
+        w = weights[group][in_area]
+        out[column] = float(w[beyond].sum() / w.sum()) if w.sum() > 0 else np.nan
+    return out
 
 
 def _area_row(level, code, name, ftype, mode, in_area, time_s, linked, cbs, weights,

@@ -1,4 +1,4 @@
-"""Time a whole road profile on a generated region of a given size.
+"""Time a whole profile (road modes and public transport) on a generated region of a given size.
 
 Usage::
 

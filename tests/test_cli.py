@@ -25,12 +25,12 @@ def test_demo_generates_runs_and_says_what_it_wrote(tmp_path, capsys):
     assert (folder / "demo.osm.pbf").is_file()
 
 
-def test_run_takes_a_config_file_and_the_csv_facility_source(demo_region, tmp_path, capsys):
+def test_run_takes_a_config_file_and_the_osm_facility_source(demo_region, tmp_path, capsys):
     config = tmp_path / "run.toml"
     config.write_text(
-        demo_region.config.read_text().replace('facilities = "osm"',
-                                               'facilities = "facilities.csv"')
-        .replace('name = "demo"', 'name = "from-csv"'))
+        demo_region.config.read_text().replace('facilities = "facilities.csv"',
+                                               'facilities = "osm"')
+        .replace('name = "demo"', 'name = "from-osm"'))
     # Inputs are relative to the config file: point them at the demo folder.
     text = config.read_text()
     for name in ("demo.osm.pbf", "grid_100m.gpkg", "gemeenten.gpkg", "facilities.csv", "gtfs.zip"):
@@ -39,18 +39,21 @@ def test_run_takes_a_config_file_and_the_csv_facility_source(demo_region, tmp_pa
     code = cli.main(["run", str(config), "--output", str(tmp_path / "p"),
                      "--cache", str(tmp_path / "c"), "--quiet"])
     assert code == 0, capsys.readouterr().err
-    manifest = json.loads((tmp_path / "p" / "from-csv" / "manifest.json").read_text())
-    assert manifest["facility_source"] == "file"
-    assert "facilities" in manifest["inputs"]
-    summary = pd.read_csv(tmp_path / "p" / "from-csv" / "summary.csv")
+    manifest = json.loads((tmp_path / "p" / "from-osm" / "manifest.json").read_text())
+    assert manifest["facility_source"] == "osm"
+    assert "facilities" not in manifest["inputs"]
+    summary = pd.read_csv(tmp_path / "p" / "from-osm" / "summary.csv")
     assert summary["median_time_s"].notna().all()
+    # Without a register, capacities are the documented defaults.
+    facilities = pd.read_csv(tmp_path / "p" / "from-osm" / "facilities.csv")
+    assert set(facilities["capacity_source"]) == {"default"}
 
 
 def _demo_config(demo_region, tmp_path, extra: str):
     """A copy of the demo's run.toml elsewhere, inputs pointing at the demo."""
     config = tmp_path / "run.toml"
     text = demo_region.config.read_text()
-    for name in ("demo.osm.pbf", "grid_100m.gpkg", "gemeenten.gpkg", "gtfs.zip"):
+    for name in ("demo.osm.pbf", "grid_100m.gpkg", "gemeenten.gpkg", "facilities.csv", "gtfs.zip"):
         text = text.replace(f'"{name}"', f'"{demo_region.folder / name}"')
     # The demo's run.toml has a [settings] table already: add the extra lines to it.
     settings = extra.split("[settings]\n", 1)[1]

@@ -101,3 +101,20 @@ def test_the_example_config_is_valid():
     assert config.region == "demo-example"
     assert config.osm.name == "demo.osm.pbf"
     assert config.settings.thresholds_min == (5, 10, 15, 30)
+
+
+def test_the_age_bands_of_the_settings_are_the_grid_readers():
+    from bereikbaarheid.config import AGE_BANDS
+    from bereikbaarheid.sources import grid
+
+    assert tuple(grid.AGE_BANDS) == AGE_BANDS
+
+
+def test_demand_weights_merge_per_type_and_band():
+    s = Settings.from_dict({"demand_weights": {"gp": {"65_plus": 1.5}}})
+    assert s.demand_weights["gp"]["65_plus"] == 1.5 and s.demand_weights["gp"]["0_14"] == 1.0
+    assert s.demand_weights["school"] == {"0_14": 0.6}
+    with pytest.raises(ConfigError, match="demand_weights"):
+        Settings.from_dict({"demand_weights": {"gp": {"70_plus": 1.0}}})
+    with pytest.raises(ConfigError, match="fca_decay_param"):
+        Settings(fca_decay="gaussian")

@@ -33,7 +33,7 @@ POPULATION_COLUMNS = (
 )
 AGE_COLUMNS = POPULATION_COLUMNS[3:8]
 FILES = ("demo.osm.pbf", "grid_100m.gpkg", "grid_500m.gpkg", "gemeenten.gpkg",
-         "facilities.csv", "run.toml")
+         "facilities.csv", "projection.csv", "run.toml")
 TO_RD = pyproj.Transformer.from_crs("EPSG:4326", "EPSG:28992", always_xy=True)
 
 
@@ -101,7 +101,7 @@ def test_run_config_points_at_the_files_beside_it(demo_region):
     config = tomllib.loads(demo_region.config.read_text())
     assert config["region"]["name"] == "demo"
     inputs = config["inputs"]
-    assert inputs["facilities"] == "osm"
+    assert inputs["facilities"] == "facilities.csv"
     for key, expected in (("osm", demo_region.osm), ("grid", demo_region.grid_100m),
                           ("municipalities", demo_region.municipalities)):
         assert (demo_region.config.parent / inputs[key]).resolve() == expected.resolve()
@@ -214,12 +214,17 @@ def test_one_supermarket_is_a_multipolygon_of_two_ways_closing_a_ring(osm):
 
 
 def test_facility_csv_matches_the_osm_facilities(osm, facilities):
-    assert list(facilities.columns) == ["facility_id", "type", "name", "x", "y", "capacity"]
+    assert list(facilities.columns) == ["facility_id", "type", "name", "x", "y", "capacity",
+                                        "fte"]
     assert facilities["facility_id"].is_unique
     assert set(facilities["type"]) == {"gp", "school", "supermarket"}
     assert (facilities["capacity"] > 0).all()
-    fte = facilities.loc[facilities["type"] == "gp", "capacity"] / 2095
-    assert np.allclose(fte * 2, np.round(fte * 2), atol=0.01)
+    gp = facilities["type"] == "gp"
+    # A GP practice's capacity is its FTE x 2,095 patients (NZa), rounded.
+    fte = facilities.loc[gp, "fte"]
+    assert fte.isin([1.0, 1.5, 2.0, 3.0]).all()
+    assert (np.abs(facilities.loc[gp, "capacity"] - fte * 2095) <= 0.5).all()
+    assert facilities.loc[~gp, "fte"].isna().all()
 
     tags_of = {f"osm:n{k}": t for k, t in osm.node_tags.items()}
     tags_of.update({f"osm:w{w[0]}": w[2] for w in osm.ways})

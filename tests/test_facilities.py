@@ -34,7 +34,8 @@ def test_csv_with_rd_coordinates(tmp_path):
         "s1,school,,157000,464000,\n"
     ))
     out = facilities.read_facilities(path, SETTINGS)
-    assert list(out.columns) == ["facility_id", "type", "name", "capacity", "source", "geometry"]
+    assert list(out.columns) == ["facility_id", "type", "name", "capacity", "fte", "source",
+                                 "geometry"]
     assert out["facility_id"].tolist() == ["g1", "s1", "s2"]  # sorted by type, then id
     assert out["type"].tolist() == ["gp", "school", "school"]
     assert out["name"].tolist() == ["Huisarts Jansen", None, "De Klimop"]
@@ -233,3 +234,51 @@ def test_tab_separated_csv_with_byte_order_mark(tmp_path):
     path.write_bytes("\ufefftype\tx\ty\ngp\t155000\t463000\n".encode("utf-8"))
     out = facilities.read_facilities(path, SETTINGS)
     assert out["type"].tolist() == ["gp"] and out["facility_id"].tolist() == ["row1"]
+
+
+# -- GP FTE -------------------------------------------------------------------
+
+def test_fte_is_kept_for_gp_practices_only(tmp_path):
+    path = write(tmp_path / "fac.csv", (
+        "facility_id,type,x,y,capacity,fte\n"
+        "g1,gp,155000,463000,,2.5\n"
+        "g2,gp,155100,463000,3000,\n"
+        "s1,school,155200,463000,210,12\n"
+    ))
+    out = facilities.read_facilities(path, SETTINGS)
+    assert out["fte"].dtype == np.float64
+    assert out["fte"].iloc[0] == 2.5
+    assert np.isnan(out["fte"].iloc[1]) and out["capacity"].iloc[1] == 3000
+    # A school's FTE (teachers, perhaps) is no GP capacity: dropped.
+    assert np.isnan(out["fte"].iloc[2])
+
+
+def test_without_an_fte_column_every_fte_is_nan(tmp_path):
+    path = write(tmp_path / "fac.csv", "type,x,y\ngp,155000,463000\n")
+    out = facilities.read_facilities(path, SETTINGS)
+    assert np.isnan(out["fte"]).all()
+
+
+def test_fte_with_a_decimal_comma(tmp_path):
+    path = write(tmp_path / "fac.csv", "type;x;y;fte\ngp;155000;463000;1,5\n")
+    assert facilities.read_facilities(path, SETTINGS)["fte"].tolist() == [1.5]
+
+
+@pytest.mark.parametrize("value,problem", [("twee", "is not a number"),
+                                           ("-1", "is negative"),
+                                           ("inf", "not a finite number")])
+def test_bad_fte_names_file_line_and_field(tmp_path, value, problem):
+    path = write(tmp_path / "fac.csv", f"type,x,y,fte\ngp,155000,463000,1\ngp,155100,463000,{value}\n")
+    with pytest.raises(InputError, match=re.escape(str(path))) as info:
+        facilities.read_facilities(path, SETTINGS)
+    assert "line 3" in str(info.value) and "'fte'" in str(info.value)
+    assert problem in str(info.value)
+
+
+def test_fte_from_a_geopackage(tmp_path):
+    path = tmp_path / "fac.gpkg"
+    gpd.GeoDataFrame({"type": ["gp", "supermarket"], "fte": [2.0, 5.0]},
+                     geometry=[shapely.Point(155000, 463000), shapely.Point(155100, 463000)],
+                     crs="EPSG:28992").to_file(path)
+    out = facilities.read_facilities(path, SETTINGS)
+    assert out["fte"].iloc[0] == 2.0 and np.isnan(out["fte"].iloc[1])

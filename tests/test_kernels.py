@@ -231,8 +231,7 @@ def test_count_within_search_with_a_frontier_larger_than_the_starting_heap():
 
 
 @pytest.mark.parametrize("change, message", [
-    ({"weight": [0.0]}, "weight must be > 0"),
-    ({"weight": [-1.0]}, "weight must be > 0"),
+    ({"weight": [-1.0]}, "weight must be >= 0"),
     ({"weight": [np.nan]}, "weight must be finite"),
     ({"length": [-1.0]}, "length must be >= 0"),
     ({"indices": [2]}, "indices must lie in"),
@@ -468,3 +467,120 @@ def test_reversing_twice_restores_the_graph(graph):
     expected = csr(n, [edges[i] for i in order])
     for got, want in zip(back, expected):
         np.testing.assert_array_equal(got, want)
+
+
+def test_zero_weight_edge_passes_a_better_label_on_after_expansion():
+    # Node 1 is reached at cost 1 by label 5 (0 -> 1) and by label 2 through
+    # the zero-weight edge 2 -> 1; node 3 hangs behind node 1.
+    edges = [(0, 1, 1.0, 1.0), (2, 1, 0.0, 0.0), (1, 3, 1.0, 1.0), (4, 2, 1.0, 0.0)]
+    cost, label, _ = dijkstra.nearest_source(*csr(5, edges), [0, 4], [0.0, 0.0], [5, 2])
+    assert cost[3] == 2.0
+    assert label[1] == 2 and label[3] == 2
+
+
+# Zero weights make the (cost, label, length) ties that incremental updates
+# must reproduce exactly.
+zero_palettes = st.sampled_from([(0.0, 1.0), (0.0, 1.0, 2.0, 3.0)])
+whole_lengths = st.integers(0, 5).map(float)
+
+
+@st.composite
+def whole_graphs_with_sources(draw):
+    n = draw(st.integers(1, 30))
+    node = st.integers(0, n - 1)
+    weight = st.sampled_from(draw(zero_palettes))
+    edges = draw(st.lists(st.tuples(node, node, weight, whole_lengths), min_size=n,
+                          max_size=3 * n))
+    if draw(st.booleans()):
+        edges += [(v, u, w, l) for u, v, w, l in edges[::2]]
+    sources = draw(st.lists(
+        st.tuples(node, st.sampled_from([0.0, 1.0, 2.0]), st.integers(0, 6)),
+        min_size=1, max_size=8))
+    return n, edges, sources
+
+
+def _assert_reference(result, n, edges, sources):
+    cost, label, path_length = result
+    for v, ref in enumerate(lexicographic_reference(n, edges, sources)):
+        if ref is None:
+            assert np.isinf(cost[v]) and label[v] == -1 and np.isnan(path_length[v])
+        else:
+            assert (cost[v], label[v], path_length[v]) == ref, v
+
+
+def _run(n, edges, sources):
+    return dijkstra.nearest_source(*csr(n, edges), [s[0] for s in sources],
+                                   [s[1] for s in sources], [s[2] for s in sources])
+
+
+@settings(max_examples=80, deadline=None)
+@given(whole_graphs_with_sources())
+def test_nearest_source_with_zero_weights_matches_the_reference(case):
+    n, edges, sources = case
+    _assert_reference(_run(n, edges, sources), n, edges, sources)
+
+
+@settings(max_examples=80, deadline=None)
+@given(whole_graphs_with_sources(), st.data())
+def test_improving_by_new_sources_equals_a_full_run(case, data):
+    n, edges, sources = case
+    k = data.draw(st.integers(0, len(sources) - 1))
+    before = _run(n, edges, sources[:k])
+    new = sources[k:]
+    got = dijkstra.improve_nearest_source(*csr(n, edges), *before, [s[0] for s in new],
+                                          [s[1] for s in new], [s[2] for s in new])
+    full = _run(n, edges, sources)
+    for a, b in zip(got, full):
+        np.testing.assert_array_equal(a, b)
+    _assert_reference(got, n, edges, sources)
+    # The input arrays are left alone.
+    for a, b in zip(before, _run(n, edges, sources[:k])):
+        np.testing.assert_array_equal(a, b)
+
+
+@settings(max_examples=80, deadline=None)
+@given(whole_graphs_with_sources(), st.data())
+def test_repairing_after_removed_labels_equals_a_full_run(case, data):
+    n, edges, sources = case
+    labels = sorted({s[2] for s in sources})
+    removed = data.draw(st.lists(st.sampled_from(labels), min_size=1, max_size=3, unique=True))
+    before = _run(n, edges, sources)
+    rest = [s for s in sources if s[2] not in removed]
+    # The remaining sources may also be passed with the removed ones in them.
+    passed = data.draw(st.sampled_from([rest, sources]))
+    got = dijkstra.repair_nearest_source(*csr(n, edges), *before, removed,
+                                         [s[0] for s in passed], [s[1] for s in passed],
+                                         [s[2] for s in passed])
+    full = _run(n, edges, rest)
+    for a, b in zip(got, full):
+        np.testing.assert_array_equal(a, b)
+    # Only the nodes that carried a removed label changed.
+    changed = ~((got[0] == before[0]) & (got[1] == before[1])
+                & ((got[2] == before[2]) | np.isnan(before[2])))
+    assert np.isin(before[1][changed], removed).all()
+
+
+def test_a_seed_with_a_length_enters_like_a_carried_over_value():
+    indptr, indices, weight, length = csr(3, [(0, 1, 1.0, 2.0), (1, 2, 1.0, 2.0)])
+    cost, label, path = dijkstra.improve_nearest_source(
+        indptr, indices, weight, length, [np.inf] * 3, [-1] * 3, [np.nan] * 3,
+        [1], [4.0], [7], source_length=[10.0])
+    np.testing.assert_array_equal(cost, [np.inf, 4.0, 5.0])
+    np.testing.assert_array_equal(label, [-1, 7, 7])
+    np.testing.assert_array_equal(path, [np.nan, 10.0, 12.0])
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"cost": [0.0, 0.0]}, "cost must be 1-D with 3 values"),
+    ({"label": [0, -1, 5]}, "must be a nearest_source result"),
+    ({"label": [0, -2, -1]}, "label must lie in"),
+    ({"source_length": [-1.0]}, "source_length must be >= 0"),
+])
+def test_improve_rejects_bad_input(change, message):
+    args = {"indptr": [0, 1, 1, 1], "indices": [1], "weight": [1.0], "length": [1.0],
+            "cost": [0.0, 1.0, np.inf], "label": [0, 0, -1],
+            "path_length": [0.0, 1.0, np.nan], "source_nodes": [2], "source_cost": [0.0],
+            "source_label": [1], "source_length": [0.0]}
+    args.update(change)
+    with pytest.raises(ValueError, match=message):
+        dijkstra.improve_nearest_source(**args)

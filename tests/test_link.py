@@ -12,11 +12,11 @@ from bereikbaarheid.networks import link
 from netutil import both_ways, make_network
 
 
-def _nx(graph: link.LinkedGraph) -> nx.DiGraph:
+def _nx(graph: link.LinkedGraph, unit_s: float = 1000.0) -> nx.DiGraph:
     g = nx.DiGraph()
     g.add_nodes_from(range(graph.n_nodes))
     tails = np.repeat(np.arange(graph.n_nodes), np.diff(graph.indptr))
-    for u, v, t in zip(tails, graph.indices, graph.edge_time_s):
+    for u, v, t in zip(tails, graph.indices, graph.edge_time_ms / unit_s):
         if not g.has_edge(u, v) or g[u][v]["t"] > t:
             g.add_edge(int(u), int(v), t=float(t))
     return g
@@ -175,3 +175,36 @@ def test_split_graph_times_match_an_endpoint_reference(case):
             got = lengths.get(int(b), np.inf)
             # Snapping to a node within 1 cm may shift times by that much.
             assert got == pytest.approx(ref[i, j], abs=0.05), (i, j)
+
+
+def test_times_are_whole_milliseconds_and_pieces_sum_to_the_edge():
+    # 1 km at 3 m/s: 333.333 s, so 333,333 ms; split at 1/3 and 2/3.
+    net = make_network([(0, 0), (1000, 0)], [(0, 1)], speed_ms=3.0)
+    graph = link.link_points(net, np.array([1000 / 3, 2000 / 3]), np.array([5.0, 5.0]), 100)
+    assert graph.edge_time_ms.sum() == 333_333.0
+    assert graph.edge_length_mm.sum() == 1_000_000.0
+    assert np.array_equal(graph.edge_time_ms, np.round(graph.edge_time_ms))
+    assert (graph.split_segment == 0).all() and len(graph.split_fraction) == 2
+    assert graph.connector_mm[0] == 5000.0
+    assert link.connector_ms(graph.connector_m, 3.6)[0] == 5000.0
+
+
+@hsettings(max_examples=30, deadline=None)
+@given(_grid_case(), st.integers(0, 5))
+def test_another_point_keeps_the_cumulative_times_of_the_others(case, extra):
+    coords, edges, px, py = case
+    net = make_network(coords, edges, speed_ms=7.0)
+    alone = link.link_points(net, px[:-1], py[:-1], 10_000)
+    both = link.link_points(net, px, py, 10_000)
+    locations = link.locate_points(net, px, py, 10_000)
+    split = link.split_network(net, locations)
+    for a, b in zip((split.indptr, split.indices, split.edge_time_ms, split.point_node),
+                    (both.indptr, both.indices, both.edge_time_ms, both.point_node)):
+        np.testing.assert_array_equal(a, b)
+    # Whole-millisecond sums: the times between the old points do not move at all.
+    g1, g2 = _nx(alone, unit_s=1.0), _nx(both, unit_s=1.0)
+    for i, a in enumerate(alone.point_node):
+        d1 = nx.single_source_dijkstra_path_length(g1, int(a), weight="t")
+        d2 = nx.single_source_dijkstra_path_length(g2, int(both.point_node[i]), weight="t")
+        for j, b in enumerate(alone.point_node):
+            assert d1.get(int(b)) == d2.get(int(both.point_node[j]))

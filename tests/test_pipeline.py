@@ -94,12 +94,13 @@ def test_travel_times_agree_with_scipy_on_the_same_network(demo_run):
         n = len(cells)
         tails = np.repeat(np.arange(graph.n_nodes), np.diff(graph.indptr))
         # Fastest parallel edge only: csr_matrix would add duplicates up.
-        order = np.lexsort((graph.edge_time_s, graph.indices, tails))
+        edge_time_s = graph.edge_time_ms / 1000.0
+        order = np.lexsort((edge_time_s, graph.indices, tails))
         keep = np.ones(len(order), bool)
         keep[1:] = (tails[order][1:] != tails[order][:-1]) | (
             graph.indices[order][1:] != graph.indices[order][:-1])
         order = order[keep]
-        matrix = csr_matrix((graph.edge_time_s[order], (tails[order], graph.indices[order])),
+        matrix = csr_matrix((edge_time_s[order], (tails[order], graph.indices[order])),
                             shape=(graph.n_nodes, graph.n_nodes))
         speed = settings.connector_speed_kmh[mode] / 3.6
         fac_nodes = graph.point_node[n:]

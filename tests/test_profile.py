@@ -57,3 +57,21 @@ def test_region_and_municipality_rows_weight_by_population():
     assert np.isnan(twee["mean_time_s"])
     assert twee["share_within_10min"] == 0.0
     assert twee["population_0_14"] == 15.0
+
+
+def test_equity_columns_and_the_analysed_area():
+    cells, settings = _cells()
+    summary = profile.summarise(cells, "R", "Region", settings)
+    region, een, twee = (summary.iloc[i] for i in range(3))
+    # Norm 15 min: cells a (4 min) and b (9 min) are within; c and d count beyond.
+    assert region["share_beyond_norm"] == pytest.approx(50 / 450)
+    assert region["share_0_14_beyond_norm"] == pytest.approx(15 / 35)  # d is unlinked
+    assert een["share_beyond_norm"] == 0.0 and twee["share_beyond_norm"] == 1.0
+    # Gini over the 400 residents who reach one: 100 at 240 s, 300 at 540 s.
+    mean = (100 * 240 + 300 * 540) / 400
+    assert region["gini_time"] == pytest.approx(2 * 100 * 300 * 300 / (2 * 400 ** 2 * mean))
+    # The analysed area is every cell passed in: the region row compares with itself.
+    assert region["median_time_vs_analysed_area"] == 1.0
+    assert region["share_beyond_norm_vs_analysed_area"] == 0.0
+    assert een["median_time_vs_analysed_area"] == pytest.approx(540 / 540)
+    assert twee["share_beyond_norm_vs_analysed_area"] == pytest.approx(1 - 50 / 450)

@@ -163,3 +163,27 @@ def test_trips_that_stop_differently_get_their_own_pattern():
     first = tt.pattern_stop_indptr[p]
     assert list(tt.pattern_dropoff[first:first + 3]) == [True, False, True]
     assert list(tt.pattern_pickup[first:first + 3]) == [True, True, True]
+
+
+def test_a_route_can_run_twice_as_often_or_half_as_often():
+    stops, trips, stop_times = _tables([
+        (f"t{k}", "r", [(0, 600 * k, 600 * k), (1, 600 * k + 120, 600 * k + 120)])
+        for k in range(4)] + [("q0", "q", [(2, 0, 0), (3, 60, 60)])])
+    transfers = pd.DataFrame({"from_stop": [1], "to_stop": [1], "transfer_type": [2],
+                              "min_transfer_s": [180]})
+    tt = timetable.build_timetable(stops, trips, stop_times, transfers,
+                                   footpaths=(np.array([1]), np.array([2]), np.array([90])))
+    doubled = timetable.with_route_frequency(tt, {"r": 2.0})
+    r = [p for p in range(doubled.n_patterns) if doubled.pattern_route_id[p] == "r"][0]
+    starts = doubled.trip_stoptime_start[doubled.pattern_trip_indptr[r]:
+                                         doubled.pattern_trip_indptr[r + 1]]
+    # Every 10 minutes becomes every 5, the last headway kept after the last trip.
+    assert list(doubled.departure_s[starts]) == [0, 300, 600, 900, 1200, 1500, 1800, 2100]
+    assert list(doubled.arrival_s[starts + 1] - doubled.departure_s[starts]) == [120] * 8
+    assert doubled.stats["trips"] == tt.stats["trips"] + 4
+    assert list(doubled.stop_change_s) == list(tt.stop_change_s)
+    assert list(doubled.transfer_stop) == list(tt.transfer_stop)
+    halved = timetable.with_route_frequency(tt, {"r": 0.5})
+    assert halved.stats["trips"] == 3  # t0, t2 and q0
+    with pytest.raises(ValueError, match="not in the timetable"):
+        timetable.with_route_frequency(tt, {"nope": 2.0})

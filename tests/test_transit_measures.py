@@ -128,14 +128,14 @@ def test_point_pairs_agree_with_all_pairs_dijkstra(seed):
     # Several points per node, some unlinked, with their own connector costs.
     n_points = int(rng.integers(1, 15))
     graph = link.LinkedGraph(
-        indptr=net.indptr, indices=net.indices, edge_time_s=net.edge_time_s,
-        edge_length_m=net.edge_length_m, point_node=rng.integers(-1, n, n_points),
+        indptr=net.indptr, indices=net.indices, edge_time_ms=net.edge_time_s * 1000.0,
+        edge_length_mm=net.edge_length_m * 1000.0, point_node=rng.integers(-1, n, n_points),
         connector_m=np.zeros(n_points), n_network_nodes=n)
     extra = rng.uniform(0, 50, n_points)
     sources = rng.choice(n_points, int(rng.integers(1, n_points + 1)), replace=False)
     targets = rng.choice(n_points, int(rng.integers(1, n_points + 1)), replace=False)
     cutoff = float(rng.uniform(0, 600))
-    src, tgt, cost = transit.point_pairs(graph, sources, targets, cutoff, extra, extra)
+    src, tgt, cost = link.point_pairs(graph, sources, targets, cutoff, extra, extra)
 
     matrix = csr_matrix((net.edge_time_s, net.indices, net.indptr), shape=(n, n))
     full = dijkstra(matrix, directed=True)

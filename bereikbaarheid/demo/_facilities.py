@@ -11,7 +11,7 @@ from . import _frame, _population, _roads, _settlements
 from ._frame import STEP_M
 
 GP_PATIENTS_PER_FTE = 2095  # NZa "normpraktijk"
-GP_FTE_CHOICES = (1.0, 1.5, 2.0, 2.5, 3.0, 4.0)
+GP_FTE_CHOICES = (1.0, 1.0, 1.5, 1.5, 2.0, 3.0)  # a rural mix: many small practices
 SURNAMES = ("De Vries", "Jansen", "Bakker", "Visser", "Smit", "Meijer", "De Wit", "Dekker",
             "Verhulst", "Van Damme")
 SCHOOL_NAMES = ("De Regenboog", "Het Kompas", "De Wegwijzer", "'t Schorrekind", "De Zandloper",

@@ -3,7 +3,8 @@
 ``generate_demo`` writes, deterministically from a seed, an OSM extract
 (``demo.osm.pbf``), CBS-style population grids (``grid_100m.gpkg``,
 ``grid_500m.gpkg``), municipality boundaries (``gemeenten.gpkg``), a facility
-list (``facilities.csv``), a GTFS feed (``gtfs.zip``) and a run configuration
+list (``facilities.csv``), a GTFS feed (``gtfs.zip``), an example population
+projection (``projection.csv``, see ``_projection``) and a run configuration
 (``run.toml``).
 
 The region (at scale 1 about 20 x 15 km, in RD New around x 30-50 km,
@@ -32,7 +33,7 @@ of the OSM file (Dutch and Belgian), ``facility_id`` naming the OSM object
 (``osm:n123``, ``osm:w45``, ``osm:r1``, as the OSM reader names them) and ``x``, ``y`` its point (a
 polygon's centroid) in EPSG:28992. ``capacity`` is registered patients for a
 GP practice (FTE x 2,095), pupils for a school and floor area in m2 for a
-supermarket. Towns and villages (not hamlets) hold them at Dutch densities
+supermarket; ``fte`` is a GP practice's FTE (empty for other types). Towns and villages (not hamlets) hold them at Dutch densities
 for their catchment, so the region's distances fall between the national
 means and those of its most remote municipalities.
 
@@ -61,7 +62,7 @@ import shapely
 from osmium.osm import mutable
 
 from .. import _io
-from . import _facilities, _frame, _population, _roads, _settlements, _transit
+from . import _facilities, _frame, _population, _projection, _roads, _settlements, _transit
 
 MUNICIPALITIES: tuple[tuple[str, str], ...] = (
     ("GM9901", "Schorrewaarde"), ("GM9902", "Kreekland"), ("GM9903", "Polderhoven"),
@@ -81,10 +82,10 @@ class DemoRegion:
     ----------
     folder
         The folder holding every file.
-    osm, grid_100m, grid_500m, municipalities, facilities_csv, config, gtfs
+    osm, grid_100m, grid_500m, municipalities, facilities_csv, config, gtfs, projection
         The OSM extract, the 100 m and 500 m CBS-style grids, the
-        municipality boundaries, the facility list, the run configuration and
-        the GTFS feed.
+        municipality boundaries, the facility list, the run configuration,
+        the GTFS feed and the example population projection.
     n_osm_nodes, n_road_nodes, n_ways
         Nodes in the extract, nodes used by roads and ferries, ways.
     n_cells, population
@@ -110,6 +111,7 @@ class DemoRegion:
     gtfs: Path
     n_stops: int
     n_trips: int
+    projection: Path
 
 
 def generate_demo(folder: str | Path, *, seed: int = 2024, scale: float = 1.0) -> DemoRegion:
@@ -162,6 +164,9 @@ def generate_demo(folder: str | Path, *, seed: int = 2024, scale: float = 1.0) -
         facilities.to_csv(f, index=False, lineterminator="\n")
     gtfs_path = folder / "gtfs.zip"
     transit = _transit.write_gtfs(gtfs_path, frame, lines, settlements, roads, seed)
+    projection_path = folder / "projection.csv"
+    with _io.atomic_open(projection_path, "w", encoding="utf-8", newline="\n") as f:
+        f.write(_projection.projection_csv())
     config_path = folder / "run.toml"
     with _io.atomic_open(config_path, "w", encoding="utf-8", newline="\n") as f:
         f.write(_run_toml(seed, scale))
@@ -173,6 +178,7 @@ def generate_demo(folder: str | Path, *, seed: int = 2024, scale: float = 1.0) -
         n_osm_nodes=counts["nodes"], n_road_nodes=counts["road_nodes"], n_ways=counts["ways"],
         n_cells=len(grid_100m), population=int(inhabitants[inhabitants >= 0].sum()),
         gtfs=gtfs_path, n_stops=transit["stops"], n_trips=transit["trips"],
+        projection=projection_path,
     )
 
 
@@ -229,8 +235,11 @@ def _write_osm(path: Path, frame: _frame.Frame, ways: list[tuple[np.ndarray, dic
             centre = shapely.Polygon(np.column_stack([rx, ry])).centroid
             fx, fy = centre.x, centre.y
         if f.facility_type is not None:
+            # GP FTE are multiples of 0.5, so the rounded capacity gives them back.
+            fte = (round(f.capacity / _facilities.GP_PATIENTS_PER_FTE * 2) / 2
+                   if f.facility_type == "gp" else None)
             rows.append((osm_id, f.facility_type, f.tags["name"], round(fx, 2), round(fy, 2),
-                         int(f.capacity)))
+                         int(f.capacity), fte))
 
     header = osmium.io.Header()
     header.set("generator", "bereikbaarheid demo")
@@ -253,7 +262,8 @@ def _write_osm(path: Path, frame: _frame.Frame, ways: list[tuple[np.ndarray, dic
                 writer.add_relation(mutable.Relation(id=rel_id, members=members, tags=tags))
         finally:
             writer.close()
-    table = pd.DataFrame(rows, columns=["facility_id", "type", "name", "x", "y", "capacity"])
+    table = pd.DataFrame(rows, columns=["facility_id", "type", "name", "x", "y", "capacity",
+                                        "fte"])
     counts = {"nodes": len(unique_keys), "road_nodes": len(road_nodes), "ways": len(out_ways)}
     return counts, table
 
@@ -307,10 +317,11 @@ def _run_toml(seed: int, scale: float) -> str:
         'osm = "demo.osm.pbf"\n'
         'grid = "grid_100m.gpkg"\n'
         'municipalities = "gemeenten.gpkg"\n'
-        '# "osm" takes facilities from the OSM tags; "facilities.csv" holds the same\n'
-        "# facilities with capacities (GP: registered patients, school: pupils,\n"
-        "# supermarket: floor area in m2).\n"
-        'facilities = "osm"\n'
+        '# "facilities.csv" is the register: the facilities of the OSM file with their\n'
+        "# capacity (GP: FTE and registered patients, school: pupils, supermarket:\n"
+        '# floor area in m2). "osm" takes the same facilities from the OSM tags, with\n'
+        "# default capacities.\n"
+        'facilities = "facilities.csv"\n'
         "# Public transport: buses, a train and a ferry (GTFS).\n"
         'gtfs = "gtfs.zip"\n'
         "\n"

@@ -6,9 +6,13 @@ The compiled functions (``_..._kernel``) know only plain arrays, like
 in front of them check dtypes, shapes and ranges once (raising ``ValueError``)
 and convert to the kernel dtypes.
 
-Edge weights must be strictly positive. Ties between equal costs are resolved
-on exact float equality, so they are deterministic but assume that adding an
-edge weight to a cost always increases it (no weight below ~1e-16 of a cost).
+Edge weights must be >= 0 (zero-weight edges are allowed: two points linked
+within a millisecond of each other). Ties between equal costs are resolved on
+exact float equality; with whole-number weights (milliseconds, millimetres)
+every sum is exact, so the tie-breaks do not depend on the order of additions
+and an incremental update (:func:`improve_nearest_source`,
+:func:`repair_nearest_source`) gives exactly the arrays of a full
+:func:`nearest_source` run.
 """
 
 from __future__ import annotations
@@ -35,54 +39,124 @@ _SCAN_DENSITY = 32
 # --------------------------------------------------------------------------
 
 @numba.njit(cache=True)
+def _offer(v, c, lab, plen, cost, label, path_length, queued, keys, nodes, size):
+    """Lower node ``v`` to ``(c, lab, plen)`` if that is lexicographically smaller.
+
+    A node is pushed when its cost strictly drops, or when an equal cost
+    brings a smaller (label, length) while no entry of that cost is pending
+    (``queued``): with zero-weight edges a node may improve after it was
+    expanded and must then be expanded again. Otherwise the pending entry has
+    the same key and reads the node's final values when popped. Returns
+    ``(keys, nodes, size)``; the heap arrays grow when full.
+    """
+    cost_v = cost[v]
+    if c < cost_v:
+        cost[v] = c
+    elif c == cost_v and (lab < label[v] or (lab == label[v] and plen < path_length[v])):
+        if queued[v]:
+            label[v] = lab
+            path_length[v] = plen
+            return keys, nodes, size
+    else:
+        return keys, nodes, size
+    label[v] = lab
+    path_length[v] = plen
+    if size == keys.shape[0]:
+        grown_keys = np.empty(2 * size, dtype=np.float64)
+        grown_nodes = np.empty(2 * size, dtype=np.int32)
+        grown_keys[:size] = keys
+        grown_nodes[:size] = nodes
+        keys, nodes = grown_keys, grown_nodes
+    queued[v] = True
+    size = _heap.push(keys, nodes, size, c, v)
+    return keys, nodes, size
+
+
+@numba.njit(cache=True)
+def _lexicographic_search(indptr, indices, weight, length, cost, label, path_length,
+                          queued, keys, nodes, size):
+    """Propagate the pending heap entries until no node improves (in place).
+
+    Every node ends at the lexicographically smallest of its value on entry
+    and of every queued node's value extended along a path; weights and
+    lengths must be >= 0, so an extension never beats the value it extends.
+    """
+    while size > 0:
+        d, u, size = _heap.pop(keys, nodes, size)
+        if d > cost[u] or not queued[u]:
+            continue  # stale: u improved again, or this cost was already expanded
+        queued[u] = False
+        lab = label[u]
+        length_u = path_length[u]
+        for e in range(indptr[u], indptr[u + 1]):
+            keys, nodes, size = _offer(indices[e], d + weight[e], lab, length_u + length[e],
+                                       cost, label, path_length, queued, keys, nodes, size)
+
+
+@numba.njit(cache=True)
+def _improve_kernel(indptr, indices, weight, length, cost, label, path_length,
+                    seed_nodes, seed_cost, seed_label, seed_length):
+    """Lower ``cost, label, path_length`` (in place) by the seeds and their paths."""
+    n = indptr.shape[0] - 1
+    queued = np.zeros(n, dtype=np.bool_)
+    # Enough for a search without zero-weight re-expansions; _offer grows it.
+    capacity = max(16, seed_nodes.shape[0] + min(indices.shape[0], 4 * n))
+    keys = np.empty(capacity, dtype=np.float64)
+    nodes = np.empty(capacity, dtype=np.int32)
+    size = 0
+    for s in range(seed_nodes.shape[0]):
+        keys, nodes, size = _offer(seed_nodes[s], seed_cost[s], seed_label[s],
+                                   seed_length[s], cost, label, path_length, queued, keys,
+                                   nodes, size)
+    _lexicographic_search(indptr, indices, weight, length, cost, label, path_length,
+                          queued, keys, nodes, size)
+
+
+@numba.njit(cache=True)
 def _nearest_source_kernel(indptr, indices, weight, length, source_nodes,
                            source_cost, source_label):
     n = indptr.shape[0] - 1
     cost = np.full(n, np.inf)
     label = np.full(n, -1, dtype=np.int64)
     path_length = np.full(n, np.nan)
-    # Every push but the seeds follows a strict improvement by an edge, and
-    # every node is expanded once, so the heap never holds more than this.
-    capacity = source_nodes.shape[0] + indices.shape[0]
-    keys = np.empty(capacity, dtype=np.float64)
-    nodes = np.empty(capacity, dtype=np.int32)
+    _improve_kernel(indptr, indices, weight, length, cost, label, path_length, source_nodes,
+                    source_cost, source_label, np.zeros(source_nodes.shape[0]))
+    return cost, label, path_length
+
+
+@numba.njit(cache=True)
+def _repair_kernel(indptr, indices, weight, length, cost, label, path_length, affected,
+                   source_nodes, source_cost, source_label):
+    """Recompute the ``affected`` nodes (in place) from their unaffected
+    in-neighbours and from the sources on affected nodes."""
+    n = indptr.shape[0] - 1
+    queued = np.zeros(n, dtype=np.bool_)
+    for v in range(n):
+        if affected[v]:
+            cost[v] = np.inf
+            label[v] = -1
+            path_length[v] = np.nan
+    keys = np.empty(1024, dtype=np.float64)
+    nodes = np.empty(1024, dtype=np.int32)
     size = 0
-    # A node is pushed only when its cost strictly drops; an equal cost with
-    # a smaller (label, length) is updated in place, because the pending heap
-    # entry has the same key and will read the node's final values when popped.
-    for s in range(source_nodes.shape[0]):
-        v = source_nodes[s]
-        c = source_cost[s]
-        lab = source_label[s]
-        if c < cost[v]:
-            cost[v] = c
-            label[v] = lab
-            path_length[v] = 0.0
-            size = _heap.push(keys, nodes, size, c, v)
-        elif c == cost[v] and lab < label[v]:
-            label[v] = lab
-    while size > 0:
-        d, u, size = _heap.pop(keys, nodes, size)
-        if d > cost[u]:
-            continue  # stale entry: u was pushed again with a lower cost
-        lab = label[u]
-        length_u = path_length[u]
+    # One pass over all edges finds the edges into the affected region; the
+    # search itself then touches only what the removed sources had reached.
+    for u in range(n):
+        if affected[u] or cost[u] == np.inf:
+            continue
         for e in range(indptr[u], indptr[u + 1]):
             v = indices[e]
-            new_cost = d + weight[e]
-            new_length = length_u + length[e]
-            cost_v = cost[v]
-            if new_cost < cost_v:
-                cost[v] = new_cost
-                label[v] = lab
-                path_length[v] = new_length
-                size = _heap.push(keys, nodes, size, new_cost, v)
-            elif new_cost == cost_v and (
-                lab < label[v] or (lab == label[v] and new_length < path_length[v])
-            ):
-                label[v] = lab
-                path_length[v] = new_length
-    return cost, label, path_length
+            if affected[v]:
+                keys, nodes, size = _offer(v, cost[u] + weight[e], label[u],
+                                           path_length[u] + length[e], cost, label,
+                                           path_length, queued, keys, nodes, size)
+    for s in range(source_nodes.shape[0]):
+        v = source_nodes[s]
+        if affected[v]:
+            keys, nodes, size = _offer(v, source_cost[s], source_label[s], 0.0, cost, label,
+                                       path_length, queued, keys, nodes, size)
+    _lexicographic_search(indptr, indices, weight, length, cost, label, path_length,
+                          queued, keys, nodes, size)
 
 
 @numba.njit(cache=True)
@@ -393,7 +467,7 @@ def nearest_source(
     indices
         int, ``n_edges``: head node of every edge.
     weight
-        float, ``n_edges``: edge cost (e.g. seconds), finite and > 0.
+        float, ``n_edges``: edge cost (e.g. milliseconds), finite and >= 0.
     length
         float, ``n_edges``: secondary quantity summed along the winning path
         (e.g. metres), finite and >= 0.
@@ -417,8 +491,38 @@ def nearest_source(
     """
     indptr, indices, n = _csr(indptr, indices)
     m = indices.shape[0]
-    weight = _float_array("weight", weight, m, minimum=0.0, strict=True)
+    weight = _float_array("weight", weight, m, minimum=0.0, strict=False)
     length = _float_array("length", length, m, minimum=0.0, strict=False)
+    source_nodes, source_cost, source_label, _ = _sources(n, source_nodes, source_cost,
+                                                          source_label)
+    return _nearest_source_kernel(indptr, indices, weight, length, source_nodes,
+                                  source_cost, source_label)
+
+
+def _search_arrays(indptr, indices, weight, length, cost, label, path_length):
+    """Checked graph and (copied) nearest-source arrays of an incremental update."""
+    indptr, indices, n = _csr(indptr, indices)
+    m = indices.shape[0]
+    weight = _float_array("weight", weight, m, minimum=0.0, strict=False)
+    length = _float_array("length", length, m, minimum=0.0, strict=False)
+    cost = np.array(cost, dtype=np.float64)
+    label = np.array(label)
+    path_length = np.array(path_length, dtype=np.float64)
+    for name, a in (("cost", cost), ("label", label), ("path_length", path_length)):
+        if a.shape != (n,):
+            raise ValueError(f"{name} must be 1-D with {n} values (one per node), "
+                             f"got shape {a.shape}")
+    label = _integer_array("label", label, -1, np.iinfo(np.int64).max, np.int64)
+    reached = label >= 0
+    if not (np.array_equal(reached, np.isfinite(cost))
+            and np.array_equal(reached, ~np.isnan(path_length))):
+        raise ValueError("cost, label and path_length must be a nearest_source result: "
+                         "finite cost, label >= 0 and a path_length on the same nodes")
+    return indptr, indices, n, weight, length, cost, label, path_length
+
+
+def _sources(n, source_nodes, source_cost, source_label, source_length=None):
+    """Checked source arrays (length 0 when not given)."""
     source_nodes = _integer_array("source_nodes", source_nodes, 0, n, np.int32)
     k = source_nodes.shape[0]
     source_cost = _float_array("source_cost", source_cost, k, minimum=-np.inf, strict=False)
@@ -427,8 +531,107 @@ def nearest_source(
         raise ValueError(f"source_label must be 1-D with {k} values, got shape {source_label.shape}")
     source_label = _integer_array("source_label", source_label, 0,
                                   np.iinfo(np.int64).max, np.int64)
-    return _nearest_source_kernel(indptr, indices, weight, length, source_nodes,
-                                  source_cost, source_label)
+    source_length = (np.zeros(k) if source_length is None else
+                     _float_array("source_length", source_length, k, minimum=0.0,
+                                  strict=False))
+    return source_nodes, source_cost, source_label, source_length
+
+
+def improve_nearest_source(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    weight: np.ndarray,
+    length: np.ndarray,
+    cost: np.ndarray,
+    label: np.ndarray,
+    path_length: np.ndarray,
+    source_nodes: np.ndarray,
+    source_cost: np.ndarray,
+    source_label: np.ndarray,
+    source_length: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A :func:`nearest_source` result with more sources added.
+
+    ``cost, label, path_length`` must be the result of :func:`nearest_source`
+    on this graph for some sources; the result is that of :func:`nearest_source`
+    on those sources plus the new ones, under the same rule (the smallest
+    ``(cost, label, length)`` wins). One search runs from the new sources and
+    continues only where it improves a node, so it touches only the nodes
+    whose value changes (and their neighbours).
+
+    Parameters
+    ----------
+    indptr, indices, weight, length
+        The graph, as in :func:`nearest_source`.
+    cost, label, path_length
+        The current result, per node (not modified).
+    source_nodes, source_cost, source_label
+        The new sources, as in :func:`nearest_source`.
+    source_length
+        float, ``n_sources``: length already travelled at each source (>= 0;
+        default 0). A node value carried over from a coarser graph enters as
+        a source with its cost, label and length.
+
+    Returns
+    -------
+    cost, label, path_length
+        New arrays, as from :func:`nearest_source`.
+    """
+    indptr, indices, n, weight, length, cost, label, path_length = _search_arrays(
+        indptr, indices, weight, length, cost, label, path_length)
+    seeds = _sources(n, source_nodes, source_cost, source_label, source_length)
+    _improve_kernel(indptr, indices, weight, length, cost, label, path_length, *seeds)
+    return cost, label, path_length
+
+
+def repair_nearest_source(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    weight: np.ndarray,
+    length: np.ndarray,
+    cost: np.ndarray,
+    label: np.ndarray,
+    path_length: np.ndarray,
+    removed_labels: np.ndarray,
+    source_nodes: np.ndarray,
+    source_cost: np.ndarray,
+    source_label: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A :func:`nearest_source` result with the sources of some labels removed.
+
+    Only the nodes whose label is removed change: they are reset and searched
+    again from their neighbours that keep their value and from the remaining
+    sources on them. The result equals :func:`nearest_source` on the
+    remaining sources.
+
+    Parameters
+    ----------
+    indptr, indices, weight, length
+        The graph, as in :func:`nearest_source`.
+    cost, label, path_length
+        The current result, per node (not modified).
+    removed_labels
+        int: labels whose sources are removed.
+    source_nodes, source_cost, source_label
+        The remaining sources (all of them; sources carrying a removed label
+        are ignored).
+
+    Returns
+    -------
+    cost, label, path_length
+        New arrays, as from :func:`nearest_source`.
+    """
+    indptr, indices, n, weight, length, cost, label, path_length = _search_arrays(
+        indptr, indices, weight, length, cost, label, path_length)
+    removed_labels = _integer_array("removed_labels", np.asarray(removed_labels).ravel(), 0,
+                                    np.iinfo(np.int64).max, np.int64)
+    source_nodes, source_cost, source_label, _ = _sources(n, source_nodes, source_cost,
+                                                          source_label)
+    keep = ~np.isin(source_label, removed_labels)
+    affected = np.isin(label, removed_labels)
+    _repair_kernel(indptr, indices, weight, length, cost, label, path_length, affected,
+                   source_nodes[keep], source_cost[keep], source_label[keep])
+    return cost, label, path_length
 
 
 def sources_within_cutoff(
@@ -472,7 +675,7 @@ def sources_within_cutoff(
     All three are sorted by ``(pair_source, pair_target)``.
     """
     indptr, indices, n = _csr(indptr, indices)
-    weight = _float_array("weight", weight, indices.shape[0], minimum=0.0, strict=True)
+    weight = _float_array("weight", weight, indices.shape[0], minimum=0.0, strict=False)
     source_nodes = _integer_array("source_nodes", source_nodes, 0, n, np.int32)
     cutoff = float(cutoff)
     if np.isnan(cutoff) or cutoff < 0:
@@ -549,7 +752,7 @@ def count_within(
         sources within ``cutoffs[j]`` of target ``t``.
     """
     indptr, indices, n = _csr(indptr, indices)
-    weight = _float_array("weight", weight, indices.shape[0], minimum=0.0, strict=True)
+    weight = _float_array("weight", weight, indices.shape[0], minimum=0.0, strict=False)
     source_nodes = _integer_array("source_nodes", source_nodes, 0, n, np.int32)
     k = source_nodes.shape[0]
     if k >= np.iinfo(np.int32).max:
@@ -598,7 +801,7 @@ def one_to_all(indptr: np.ndarray, indices: np.ndarray, weight: np.ndarray,
         float64 cost per node.
     """
     indptr, indices, n = _csr(indptr, indices)
-    weight = _float_array("weight", weight, indices.shape[0], minimum=0.0, strict=True)
+    weight = _float_array("weight", weight, indices.shape[0], minimum=0.0, strict=False)
     if not (isinstance(source, (int, np.integer)) and 0 <= source < n):
         raise ValueError(f"source must be a node number in [0, {n - 1}], got {source!r}")
     return _one_to_all_kernel(indptr, indices, weight, np.int32(source))

@@ -1,9 +1,17 @@
-"""Per-cell access measures: nearest facility, road distance, counts within thresholds."""
+"""Per-cell access measures: nearest facility, road distance, counts within thresholds.
+
+Costs are summed in whole milliseconds and millimetres (see
+:mod:`bereikbaarheid.networks.link`) and reported in seconds and metres, so
+times and distances have a resolution of 1 ms and 1 mm. Because those sums are
+exact, a scenario that adds or closes facilities can update a baseline
+incrementally (:func:`add_facilities`, :func:`close_facilities`) and get
+exactly the table of a full :func:`compute_access` run.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -15,6 +23,69 @@ from ..kernels import dijkstra
 from ..networks import link
 from ..networks.graph import RoadNetwork
 
+_FACILITY_COLUMNS = ["facility_id", "type", "x", "y", "domestic"]
+
+
+@dataclass
+class Search:
+    """A nearest-facility search over one linked graph, per node.
+
+    ``cost`` (ms, or mm for the CBS distance; connector of the facility
+    included), ``label`` (facility index into the state's facility table; -1
+    unreached) and ``path_mm`` (road length of the winning path) as returned
+    by :func:`bereikbaarheid.kernels.dijkstra.nearest_source`.
+    """
+
+    cost: np.ndarray
+    label: np.ndarray
+    path_mm: np.ndarray
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return self.cost, self.label, self.path_mm
+
+
+@dataclass
+class ModeState:
+    """What a mode's measures were computed from, kept for incremental updates.
+
+    ``locations`` are those of the cells, then the facilities; ``rev`` is
+    the reversed linked graph ``(indptr, indices, time_ms,
+    length_mm)`` (searches run from the facilities to the cells);
+    ``nearest[type]`` and ``counts[type]`` (int32, cells x thresholds) are
+    the travel-time search and the counts within each threshold;
+    ``cbs[type]`` the search by road length (car only).
+    """
+
+    locations: link.PointLocations
+    graph: link.LinkedGraph
+    rev: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+    cell_node: np.ndarray
+    fac_node: np.ndarray
+    cell_ms: np.ndarray
+    cell_mm: np.ndarray
+    fac_ms: np.ndarray
+    fac_mm: np.ndarray
+    nearest: dict[str, Search] = field(default_factory=dict)
+    counts: dict[str, np.ndarray] = field(default_factory=dict)
+    cbs: dict[str, Search] = field(default_factory=dict)
+
+
+@dataclass
+class AccessState:
+    """Everything :func:`add_facilities` and :func:`close_facilities` update.
+
+    ``facilities`` has the columns ``facility_id``, ``type``, ``x``, ``y``,
+    ``domestic`` in the order that labels (and ties: the smallest index wins)
+    refer to.
+    """
+
+    networks: Mapping[str, RoadNetwork]
+    cell_x: np.ndarray
+    cell_y: np.ndarray
+    facilities: pd.DataFrame
+    settings: Settings
+    modes: dict[str, ModeState] = field(default_factory=dict)
+
 
 @dataclass
 class AccessResult:
@@ -25,17 +96,21 @@ class AccessResult:
     - ``{mode}_link_m``: connector length from the cell centroid to the
       mode's network (NaN: unlinked);
     - ``{type}_{mode}_time_s``: time to the nearest facility, connectors
-      included (NaN: unlinked or unreachable);
+      included (NaN: unlinked or unreachable), to the millisecond;
     - ``{type}_{mode}_distance_m``: road distance along that fastest path,
-      connectors included;
+      connectors included, to the millimetre;
     - ``{type}_{mode}_facility_id``: the nearest facility (None when none);
+      of equally fast ones, the first in the facility table;
     - ``{type}_{mode}_n_{T}min``: facilities reachable within T minutes;
     - ``{type}_cbs_distance_m``: shortest road distance over the car network
       (ferries and one-way rules included), CBS's definition.
+
+    ``state`` holds the searches behind the table, for incremental updates.
     """
 
     table: pd.DataFrame
     report: dict[str, Any] = field(default_factory=dict)
+    state: AccessState | None = None
 
 
 def compute_access(
@@ -61,103 +136,260 @@ def compute_access(
     settings
         Thresholds, connector speeds and the maximum link distance.
     """
-    n_cells = len(cell_x)
-    fac_x = facilities["x"].to_numpy(np.float64)
-    fac_y = facilities["y"].to_numpy(np.float64)
-    fac_type = facilities["type"].to_numpy(object)
-    fac_id = facilities["facility_id"].to_numpy(object)
-    thresholds_s = np.asarray(settings.thresholds_min, np.float64) * 60.0
-
-    columns: dict[str, np.ndarray] = {}
-    report: dict[str, Any] = {"modes": {}, "facilities_without_type": []}
-    for ftype in settings.facility_types:
-        if not np.any(fac_type == ftype):
-            report["facilities_without_type"].append(ftype)
-
-    modes = [m for m in settings.modes if m in ROAD_MODES]
+    state = AccessState(networks=networks, cell_x=np.asarray(cell_x, np.float64),
+                        cell_y=np.asarray(cell_y, np.float64),
+                        facilities=_facility_table(facilities), settings=settings)
+    modes = _road_modes(settings)
     progress = _progress.bar(desc="travel times", unit=" type×mode",
                              total=len(modes) * len(settings.facility_types))
     for mode in modes:
-        net = networks[mode]
-        graph = link.link_points(
-            net,
-            np.concatenate([cell_x, fac_x]),
-            np.concatenate([cell_y, fac_y]),
-            settings.max_link_distance_m,
-        )
-        cell_node, fac_node = graph.point_node[:n_cells], graph.point_node[n_cells:]
-        cell_conn, fac_conn = graph.connector_m[:n_cells], graph.connector_m[n_cells:]
-        speed_ms = settings.connector_speed_kmh[mode] / 3.6
-        columns[f"{mode}_link_m"] = cell_conn
-        rev = dijkstra.reverse_csr(graph.indptr, graph.indices, graph.edge_time_s,
-                                   graph.edge_length_m)
-        mode_report = {
-            "cells_unlinked": int(np.sum(cell_node < 0)),
-            "facilities_unlinked": {},
-            "graph_nodes": graph.n_nodes,
-        }
+        ms = _link(state, mode)
         for ftype in settings.facility_types:
-            sel = np.flatnonzero((fac_type == ftype) & (fac_node >= 0))
-            mode_report["facilities_unlinked"][ftype] = int(
-                np.sum((fac_type == ftype) & (fac_node < 0)))
-            time_s, dist_m, nearest = _nearest(
-                rev, sel, fac_node, fac_conn / speed_ms, fac_conn, cell_node,
-                cell_conn / speed_ms, cell_conn,
-            )
-            prefix = f"{ftype}_{mode}"
-            columns[f"{prefix}_time_s"] = time_s
-            columns[f"{prefix}_distance_m"] = dist_m
-            ids = np.full(n_cells, None, dtype=object)
-            ids[nearest >= 0] = fac_id[nearest[nearest >= 0]]
-            columns[f"{prefix}_facility_id"] = ids
-            counts = _counts_within(rev, sel, fac_node, fac_conn / speed_ms, cell_node,
-                                    cell_conn / speed_ms, thresholds_s)
-            for j, minutes in enumerate(settings.thresholds_min):
-                # Unlinked cells have no count (NA), not zero facilities.
-                col = pd.array(counts[:, j], dtype="Int32")
-                col[cell_node < 0] = pd.NA
-                columns[f"{prefix}_n_{minutes}min"] = col
+            sel = _selected(state, ms, ftype)
+            ms.nearest[ftype] = Search(*dijkstra.nearest_source(
+                *ms.rev, ms.fac_node[sel], ms.fac_ms[sel], sel))
+            ms.counts[ftype] = _counts_within(state, ms, sel)
+            if mode == "car":
+                sel = _selected(state, ms, ftype, domestic=True)
+                ms.cbs[ftype] = Search(*dijkstra.nearest_source(
+                    *_by_length(ms.rev), ms.fac_node[sel], ms.fac_mm[sel], sel))
             progress.update()
-        if mode == "car":
-            domestic = (facilities["domestic"].to_numpy(bool) if "domestic" in facilities
-                        else np.ones(len(fac_type), bool))
-            columns.update(_cbs_distances(graph, n_cells, fac_type, domestic, settings))
-        report["modes"][mode] = mode_report
-
+        state.modes[mode] = ms
     progress.close()
-    table = pd.DataFrame(columns)
-    return AccessResult(table=table, report=report)
+    return _result(state)
 
 
-def _nearest(rev, sel, fac_node, fac_cost, fac_len, cell_node, cell_cost, cell_len):
-    """Time, distance and facility index of the nearest facility per cell."""
+def add_facilities(state: AccessState, new: pd.DataFrame) -> AccessResult:
+    """The result of :func:`compute_access` with ``new`` facilities appended.
+
+    Equal to a full run on the state's facility table followed by ``new``
+    (same table, same tie-breaks), but per type and mode only one search
+    runs, from the new facilities, and it stops where it improves nothing.
+
+    Parameters
+    ----------
+    state
+        ``AccessResult.state`` of the baseline (not modified).
+    new
+        Columns ``facility_id``, ``type``, ``x``, ``y`` and optionally
+        ``domestic``, as for :func:`compute_access`.
+    """
+    facilities = _facility_table(pd.concat([state.facilities, _facility_table(new)],
+                                           ignore_index=True))
+    added = np.arange(len(state.facilities), len(facilities))
+    new_x = facilities["x"].to_numpy(np.float64)[added]
+    new_y = facilities["y"].to_numpy(np.float64)[added]
+    out = AccessState(networks=state.networks, cell_x=state.cell_x, cell_y=state.cell_y,
+                      facilities=facilities, settings=state.settings)
+    for mode, old in state.modes.items():
+        new_at = link.locate_points(out.networks[mode], new_x, new_y,
+                                    out.settings.max_link_distance_m)
+        ms = _link(out, mode, link.PointLocations.concat([old.locations, new_at]))
+        old_node = _node_map(old.graph, ms.graph)
+        # A split node that is new to the graph enters with its value from its
+        # neighbours along the old piece (which its two pieces sum to).
+        fresh = np.flatnonzero(old_node < 0)
+        tails = np.repeat(fresh, np.diff(ms.graph.indptr)[fresh])
+        edges = np.concatenate([np.arange(ms.graph.indptr[q], ms.graph.indptr[q + 1])
+                                for q in fresh] or [np.zeros(0, np.int64)])
+        heads = ms.graph.indices[edges].astype(np.int64)
+        for ftype in out.settings.facility_types:
+            sel = _selected(out, ms, ftype)
+            sel = sel[np.isin(sel, added)]
+            ms.nearest[ftype] = _improved(ms.rev, old.nearest[ftype], old_node, tails, heads,
+                                          ms.graph.edge_time_ms[edges],
+                                          ms.graph.edge_length_mm[edges],
+                                          ms.fac_node[sel], ms.fac_ms[sel], sel)
+            ms.counts[ftype] = old.counts[ftype] + _counts_within(out, ms, sel)
+            if mode == "car":
+                sel = _selected(out, ms, ftype, domestic=True)
+                sel = sel[np.isin(sel, added)]
+                ms.cbs[ftype] = _improved(_by_length(ms.rev), old.cbs[ftype], old_node, tails,
+                                          heads, ms.graph.edge_length_mm[edges],
+                                          ms.graph.edge_length_mm[edges],
+                                          ms.fac_node[sel], ms.fac_mm[sel], sel)
+        out.modes[mode] = ms
+    return _result(out)
+
+
+def close_facilities(state: AccessState, facility_ids: Iterable[Any]) -> AccessResult:
+    """The result of :func:`compute_access` without the given facilities.
+
+    Equal to a full run on the state's facility table minus those facilities
+    (the others keep their order), but only the nodes whose nearest facility
+    was closed are searched again, from their neighbours.
+
+    Parameters
+    ----------
+    state
+        ``AccessResult.state`` of the baseline (not modified).
+    facility_ids
+        Ids from the ``facility_id`` column; each closes every row with it.
+
+    Raises
+    ------
+    KeyError
+        When an id is not in the facility table.
+    """
+    ids = list(facility_ids)
+    table_ids = state.facilities["facility_id"]
+    unknown = [i for i in ids if not (table_ids == i).any()]
+    if unknown:
+        raise KeyError(f"facilities not in the table: {unknown}")
+    closing = table_ids.isin(ids).to_numpy()
+    closed = np.flatnonzero(closing)
+    facilities = _facility_table(state.facilities[~closing])
+    out = AccessState(networks=state.networks, cell_x=state.cell_x, cell_y=state.cell_y,
+                      facilities=facilities, settings=state.settings)
+    keep_points = np.concatenate([np.ones(len(state.cell_x), bool), ~closing])
+    for mode, old in state.modes.items():
+        ms = _link(out, mode, old.locations.take(keep_points))
+        old_node = _node_map(old.graph, ms.graph)
+        for ftype in out.settings.facility_types:
+            # Repair on the old graph (paths between the remaining nodes cost
+            # the same on both), then keep the nodes the new graph has.
+            sel = _selected(state, old, ftype)
+            ms.nearest[ftype] = _repaired(old.rev, old.nearest[ftype], closed, old_node,
+                                          old.fac_node[sel], old.fac_ms[sel], sel)
+            gone = sel[np.isin(sel, closed)]
+            ms.counts[ftype] = old.counts[ftype] - _counts_within(state, old, gone)
+            if mode == "car":
+                sel = _selected(state, old, ftype, domestic=True)
+                ms.cbs[ftype] = _repaired(_by_length(old.rev), old.cbs[ftype], closed,
+                                          old_node, old.fac_node[sel], old.fac_mm[sel], sel)
+        out.modes[mode] = ms
+    return _result(out)
+
+
+def _road_modes(settings: Settings) -> list[str]:
+    return [m for m in settings.modes if m in ROAD_MODES]
+
+
+def _facility_table(facilities: pd.DataFrame) -> pd.DataFrame:
+    """The facility columns the measures use, ``domestic`` defaulting to True."""
+    table = pd.DataFrame({
+        "facility_id": pd.Series(facilities["facility_id"].to_numpy(object), dtype=object),
+        "type": pd.Series(facilities["type"].to_numpy(object), dtype=object),
+        "x": facilities["x"].to_numpy(np.float64),
+        "y": facilities["y"].to_numpy(np.float64),
+        "domestic": (facilities["domestic"].to_numpy(bool) if "domestic" in facilities
+                     else np.ones(len(facilities), bool)),
+    })
+    return table[_FACILITY_COLUMNS]
+
+
+def _link(state: AccessState, mode: str,
+          locations: link.PointLocations | None = None) -> ModeState:
+    """Link cells and facilities to the mode's network (no searches yet).
+
+    ``locations`` (cells, then facilities) are located here when not given.
+    """
+    settings = state.settings
+    n_cells = len(state.cell_x)
+    if locations is None:
+        locations = link.locate_points(
+            state.networks[mode],
+            np.concatenate([state.cell_x, state.facilities["x"].to_numpy(np.float64)]),
+            np.concatenate([state.cell_y, state.facilities["y"].to_numpy(np.float64)]),
+            settings.max_link_distance_m)
+    graph = link.split_network(state.networks[mode], locations)
+    conn_ms = link.connector_ms(graph.connector_m, settings.connector_speed_kmh[mode])
+    conn_mm = graph.connector_mm
+    rev = dijkstra.reverse_csr(graph.indptr, graph.indices, graph.edge_time_ms,
+                               graph.edge_length_mm)
+    return ModeState(locations=locations, graph=graph, rev=rev,
+                     cell_node=graph.point_node[:n_cells], fac_node=graph.point_node[n_cells:],
+                     cell_ms=conn_ms[:n_cells], cell_mm=conn_mm[:n_cells],
+                     fac_ms=conn_ms[n_cells:], fac_mm=conn_mm[n_cells:])
+
+
+def _selected(state: AccessState, ms: ModeState, ftype: str,
+              domestic: bool = False) -> np.ndarray:
+    """Indices of the linked facilities of ``ftype`` (only domestic ones if asked)."""
+    keep = (state.facilities["type"].to_numpy(object) == ftype) & (ms.fac_node >= 0)
+    if domestic:
+        keep &= state.facilities["domestic"].to_numpy(bool)
+    return np.flatnonzero(keep).astype(np.int64)
+
+
+def _by_length(rev):
+    """The reversed graph weighted by length, for CBS's nearest-by-distance."""
+    rindptr, rindices, _, rlength = rev
+    return rindptr, rindices, rlength, rlength
+
+
+def _node_map(old: link.LinkedGraph, new: link.LinkedGraph) -> np.ndarray:
+    """Node of ``old`` for every node of ``new``; -1 for split nodes ``old`` lacks."""
+    n = new.n_network_nodes
+    out = np.concatenate([np.arange(n, dtype=np.int64),
+                          np.full(new.n_nodes - n, -1, np.int64)])
+    # Split nodes are numbered by (segment, fraction) in both graphs.
+    rec = np.dtype([("s", np.int64), ("f", np.float64)])
+    old_keys = np.empty(len(old.split_segment), rec)
+    old_keys["s"], old_keys["f"] = old.split_segment, old.split_fraction
+    new_keys = np.empty(len(new.split_segment), rec)
+    new_keys["s"], new_keys["f"] = new.split_segment, new.split_fraction
+    pos = np.minimum(np.searchsorted(old_keys, new_keys), max(len(old_keys) - 1, 0))
+    found = (old_keys[pos] == new_keys) if len(old_keys) else np.zeros(len(new_keys), bool)
+    out[n:][found] = n + pos[found]
+    return out
+
+
+def _carried(search: Search, old_node: np.ndarray) -> Search:
+    """``search`` moved onto a graph whose node ``i`` is ``old_node[i]`` (-1: none)."""
+    has = old_node >= 0
+    cost = np.full(len(old_node), np.inf)
+    label = np.full(len(old_node), -1, np.int64)
+    path = np.full(len(old_node), np.nan)
+    cost[has] = search.cost[old_node[has]]
+    label[has] = search.label[old_node[has]]
+    path[has] = search.path_mm[old_node[has]]
+    return Search(cost, label, path)
+
+
+def _improved(rev, old: Search, old_node, tails, heads, weight, length, fac_node, fac_cost,
+              sel) -> Search:
+    """``old`` on the relinked graph, improved by the facilities ``sel``.
+
+    ``tails -> heads`` are the forward edges out of the new split nodes, so
+    in the reversed (search) graph they lead from ``heads`` into them.
+    """
+    carried = _carried(old, old_node)
+    known = (old_node[heads] >= 0) & (carried.label[heads] >= 0)
+    h = heads[known]
+    seed_node = np.concatenate([tails[known], fac_node])
+    seed_cost = np.concatenate([carried.cost[h] + weight[known], fac_cost])
+    seed_label = np.concatenate([carried.label[h], sel])
+    seed_length = np.concatenate([carried.path_mm[h] + length[known], np.zeros(len(sel))])
+    if len(seed_node) == 0:
+        return carried
+    return Search(*dijkstra.improve_nearest_source(
+        *rev, *carried.arrays(), seed_node, seed_cost, seed_label, seed_length))
+
+
+def _repaired(rev, old: Search, closed, old_node, fac_node, fac_cost, sel) -> Search:
+    """``old`` without the ``closed`` facilities, relabelled and moved to the new graph."""
+    removed = sel[np.isin(sel, closed)]
+    if len(removed):
+        old = Search(*dijkstra.repair_nearest_source(
+            *rev, *old.arrays(), removed, fac_node, fac_cost, sel))
+    moved = _carried(old, old_node)
+    # Facilities after a closed one move up; the order of labels is kept, so
+    # every tie-break stays as it was.
+    reached = moved.label >= 0
+    moved.label[reached] -= np.searchsorted(closed, moved.label[reached])
+    return moved
+
+
+def _counts_within(state: AccessState, ms: ModeState, sel: np.ndarray) -> np.ndarray:
+    """Number of facilities ``sel`` within each threshold per cell (connectors included)."""
+    thresholds_ms = np.asarray(state.settings.thresholds_min, np.float64) * 60_000.0
+    cell_node = ms.cell_node
     n_cells = len(cell_node)
-    time_s = np.full(n_cells, np.nan)
-    dist_m = np.full(n_cells, np.nan)
-    nearest = np.full(n_cells, -1, np.int64)
+    counts = np.zeros((n_cells, len(thresholds_ms)), np.int32)
     if len(sel) == 0:
-        return time_s, dist_m, nearest
-    rindptr, rindices, rtime, rlength = rev
-    cost, label, path_m = dijkstra.nearest_source(
-        rindptr, rindices, rtime, rlength,
-        fac_node[sel], fac_cost[sel], sel.astype(np.int64),
-    )
-    linked = cell_node >= 0
-    node = cell_node[linked]
-    reached = np.isfinite(cost[node])
-    idx = np.flatnonzero(linked)[reached]
-    node = node[reached]
-    nearest[idx] = label[node]
-    time_s[idx] = cost[node] + cell_cost[idx]
-    dist_m[idx] = path_m[node] + fac_len[label[node]] + cell_len[idx]
-    return time_s, dist_m, nearest
-
-
-def _counts_within(rev, sel, fac_node, fac_cost, cell_node, cell_cost, thresholds_s):
-    """Number of facilities within each threshold per cell (connectors included)."""
-    n_cells = len(cell_node)
-    counts = np.zeros((n_cells, len(thresholds_s)), np.int32)
-    rindptr, rindices, rtime, _ = rev
+        return counts
+    rindptr, rindices, rtime, _ = ms.rev
     # Targets are the linked cells grouped by node (several cells may share one).
     linked = np.flatnonzero(cell_node >= 0)
     cells_by_node = linked[np.argsort(cell_node[linked], kind="stable")]
@@ -165,29 +397,65 @@ def _counts_within(rev, sel, fac_node, fac_cost, cell_node, cell_cost, threshold
     np.cumsum(np.bincount(cell_node[linked], minlength=rindptr.shape[0] - 1),
               out=target_indptr[1:])
     counts[cells_by_node] = dijkstra.count_within(
-        rindptr, rindices, rtime, fac_node[sel], fac_cost[sel], thresholds_s,
-        target_indptr, cell_cost[cells_by_node])
+        rindptr, rindices, rtime, ms.fac_node[sel], ms.fac_ms[sel], thresholds_ms,
+        target_indptr, ms.cell_ms[cells_by_node])
     return counts
 
 
-def _cbs_distances(graph: link.LinkedGraph, n_cells: int, fac_type: np.ndarray,
-                   domestic: np.ndarray, settings: Settings) -> dict[str, np.ndarray]:
-    """Shortest distance over the linked car graph per type (CBS's definition).
+def _nearest(search: Search, ms: ModeState, cell_cost: np.ndarray, fac_mm: np.ndarray
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cost (+ the cell's connector ``cell_cost``), road length in mm (both
+    connectors included) and facility index of the nearest facility per cell."""
+    n_cells = len(ms.cell_node)
+    cost = np.full(n_cells, np.nan)
+    dist_mm = np.full(n_cells, np.nan)
+    nearest = np.full(n_cells, -1, np.int64)
+    linked = ms.cell_node >= 0
+    node = ms.cell_node[linked]
+    reached = search.label[node] >= 0
+    idx = np.flatnonzero(linked)[reached]
+    node = node[reached]
+    nearest[idx] = search.label[node]
+    cost[idx] = search.cost[node] + cell_cost[idx]
+    dist_mm[idx] = search.path_mm[node] + fac_mm[nearest[idx]] + ms.cell_mm[idx]
+    return cost, dist_mm, nearest
 
-    CBS measures the road distance to the *nearest by distance* facility over
-    the car network, ferries and one-way rules included; so this search
-    minimises metres, not seconds.
-    """
-    cell_node, fac_node = graph.point_node[:n_cells], graph.point_node[n_cells:]
-    cell_conn, fac_conn = graph.connector_m[:n_cells], graph.connector_m[n_cells:]
-    # The kernels need positive weights; OSM has zero-length edges (two nodes
-    # on one spot), so each edge counts at least a millimetre.
-    weight_m = np.maximum(graph.edge_length_m, 1e-3)
-    rev = dijkstra.reverse_csr(graph.indptr, graph.indices, weight_m, graph.edge_length_m)
-    out = {}
+
+def _result(state: AccessState) -> AccessResult:
+    """The table and report of ``state`` (the same code for full and incremental runs)."""
+    settings = state.settings
+    fac_type = state.facilities["type"].to_numpy(object)
+    fac_id = state.facilities["facility_id"].to_numpy(object)
+    columns: dict[str, Any] = {}
+    report: dict[str, Any] = {"modes": {}, "facilities_without_type": []}
     for ftype in settings.facility_types:
-        sel = np.flatnonzero((fac_type == ftype) & domestic & (fac_node >= 0))
-        dist_m, _, _ = _nearest(rev, sel, fac_node, fac_conn, fac_conn, cell_node,
-                                cell_conn, cell_conn)
-        out[f"{ftype}_cbs_distance_m"] = dist_m
-    return out
+        if not np.any(fac_type == ftype):
+            report["facilities_without_type"].append(ftype)
+    for mode, ms in state.modes.items():
+        columns[f"{mode}_link_m"] = ms.graph.connector_m[:len(ms.cell_node)]
+        mode_report = {
+            "cells_unlinked": int(np.sum(ms.cell_node < 0)),
+            "facilities_unlinked": {},
+            "graph_nodes": ms.graph.n_nodes,
+        }
+        for ftype in settings.facility_types:
+            mode_report["facilities_unlinked"][ftype] = int(
+                np.sum((fac_type == ftype) & (ms.fac_node < 0)))
+            time_ms, dist_mm, nearest = _nearest(ms.nearest[ftype], ms, ms.cell_ms, ms.fac_mm)
+            prefix = f"{ftype}_{mode}"
+            columns[f"{prefix}_time_s"] = time_ms / 1000.0
+            columns[f"{prefix}_distance_m"] = dist_mm / 1000.0
+            ids = np.full(len(nearest), None, dtype=object)
+            ids[nearest >= 0] = fac_id[nearest[nearest >= 0]]
+            columns[f"{prefix}_facility_id"] = ids
+            for j, minutes in enumerate(settings.thresholds_min):
+                # Unlinked cells have no count (NA), not zero facilities.
+                col = pd.array(ms.counts[ftype][:, j], dtype="Int32")
+                col[ms.cell_node < 0] = pd.NA
+                columns[f"{prefix}_n_{minutes}min"] = col
+        if mode == "car":
+            for ftype in settings.facility_types:
+                _, dist_mm, _ = _nearest(ms.cbs[ftype], ms, ms.cell_mm, ms.fac_mm)
+                columns[f"{ftype}_cbs_distance_m"] = dist_mm / 1000.0
+        report["modes"][mode] = mode_report
+    return AccessResult(table=pd.DataFrame(columns), report=report, state=state)

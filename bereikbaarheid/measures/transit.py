@@ -19,8 +19,8 @@ import pandas as pd
 
 from .. import _progress
 from ..config import TRANSIT_MODE, Settings
-from ..kernels import dijkstra, raptor
-from ..networks import link, transit
+from ..kernels import raptor
+from ..networks import link
 from ..networks.graph import RoadNetwork
 from ..networks.timetable import Timetable
 from .access import AccessResult
@@ -223,7 +223,7 @@ def _legs(timetable: Timetable, networks: Mapping[str, RoadNetwork], orig_x, ori
     dests = n_orig + np.arange(n_dest)
     stops = n_orig + n_dest + np.arange(n_stops)
     walk_conn_s = walk.connector_m / (settings.connector_speed_kmh["walk"] / 3.6)
-    walk_rev = _reversed(walk)
+    walk_rev = link.reversed_graph(walk)
 
     _progress.say("public transport: access, egress and walk-only legs")
     if settings.pt_access_mode == "bike":
@@ -231,20 +231,20 @@ def _legs(timetable: Timetable, networks: Mapping[str, RoadNetwork], orig_x, ori
                                 np.concatenate([orig_y, timetable.stop_y]),
                                 settings.max_link_distance_m)
         bike_conn_s = bike.connector_m / (settings.connector_speed_kmh["bike"] / 3.6)
-        stop_a, orig_a, cost = transit.point_pairs(
-            _reversed(bike), n_orig + np.arange(n_stops), origins,
+        stop_a, orig_a, cost = link.point_pairs(
+            link.reversed_graph(bike), n_orig + np.arange(n_stops), origins,
             settings.pt_max_access_min * 60.0, bike_conn_s, bike_conn_s)
         stop_a = stop_a - n_orig
     else:
-        stop_a, orig_a, cost = transit.point_pairs(
+        stop_a, orig_a, cost = link.point_pairs(
             walk_rev, stops, origins, settings.pt_max_access_min * 60.0, walk_conn_s,
             walk_conn_s)
         stop_a = stop_a - n_orig - n_dest
     access = _csr(orig_a, stop_a, cost, n_orig)
-    stop_e, dest_e, cost = transit.point_pairs(
+    stop_e, dest_e, cost = link.point_pairs(
         walk, stops, dests, settings.pt_max_egress_min * 60.0, walk_conn_s, walk_conn_s)
     egress = _csr(stop_e - n_orig - n_dest, dest_e - n_orig, cost, n_stops)
-    dest_d, orig_d, cost = transit.point_pairs(
+    dest_d, orig_d, cost = link.point_pairs(
         walk_rev, dests, origins, max_time_s, walk_conn_s, walk_conn_s)
     direct = _csr(orig_d, dest_d - n_orig, cost, n_orig)
     return _Legs(access=access, egress=egress, direct=direct,
@@ -274,16 +274,6 @@ def _rows(csr: tuple[np.ndarray, np.ndarray, np.ndarray], first: int, last: int
     indptr, cols, values = csr
     lo, hi = indptr[first], indptr[last]
     return indptr[first:last + 1] - lo, cols[lo:hi], values[lo:hi]
-
-
-def _reversed(graph: link.LinkedGraph) -> link.LinkedGraph:
-    """The graph with every edge reversed (searches from targets give times to them)."""
-    rindptr, rindices, rtime, rlength = dijkstra.reverse_csr(
-        graph.indptr, graph.indices, graph.edge_time_s, graph.edge_length_m)
-    return link.LinkedGraph(indptr=rindptr, indices=rindices, edge_time_s=rtime,
-                            edge_length_m=rlength, point_node=graph.point_node,
-                            connector_m=graph.connector_m,
-                            n_network_nodes=graph.n_network_nodes)
 
 
 def _csr(row: np.ndarray, col: np.ndarray, cost_s: np.ndarray, n_rows: int

@@ -5,16 +5,33 @@ segment of a mode's network. The segment is split at that point, so a path
 may start or end mid-segment, and two points on one segment reach each other
 directly along it. The straight connector from the point to the split node is
 not an edge: its length is returned per point and costed by the caller at the
-mode's connector speed.
+mode's connector speed (:func:`connector_ms`).
+
+Costs are whole numbers, to a resolution of 1 ms and 1 mm: every edge of the
+network takes ``max(1, round(1000 * edge_time_s))`` ms and ``round(1000 *
+edge_length_m)`` mm, and a segment split at fractions ``0 < F_1 < ... < F_k <
+1`` gives piece ``j`` the difference of the rounded cumulative values,
+``round(t * F_j) - round(t * F_{j-1})``. The pieces sum exactly to the edge,
+and adding a point never changes the cumulative value at the others, so sums
+of costs are exact and a graph linked with one more point gives the same
+shortest paths between the old points to the last bit (what incremental
+scenario updates rely on). A piece may take 0 ms when two points lie within a
+millisecond of each other.
+
+``point_pairs`` answers "which points lie within so many seconds of which"
+on a linked graph (walking transfers between stops, the access, egress and
+walk-only legs of public transport, floating catchments).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
+from dataclasses import dataclass, field
 
 import numpy as np
 import shapely
 
+from ..kernels import dijkstra
 from .graph import RoadNetwork
 
 # A projection closer than this to a segment end reuses the end node, so no
@@ -28,9 +45,11 @@ class LinkedGraph:
 
     Attributes
     ----------
-    indptr, indices, edge_time_s, edge_length_m
+    indptr, indices
         CSR of the split graph (original nodes keep their numbers; split
-        nodes follow them).
+        nodes follow them, numbered by (segment, fraction)).
+    edge_time_ms, edge_length_mm
+        float64 whole milliseconds (>= 0) and millimetres per edge.
     point_node
         int64 node of each point in the split graph; -1 when unlinked.
     connector_m
@@ -38,15 +57,21 @@ class LinkedGraph:
         unlinked.
     n_network_nodes
         Number of nodes of the unsplit network.
+    split_segment, split_fraction
+        Per split node (node ``n_network_nodes + i``): the linkable segment
+        it lies on (a number fixed by the network alone) and its fraction
+        along it, so split nodes can be matched between two linkings.
     """
 
     indptr: np.ndarray
     indices: np.ndarray
-    edge_time_s: np.ndarray
-    edge_length_m: np.ndarray
+    edge_time_ms: np.ndarray
+    edge_length_mm: np.ndarray
     point_node: np.ndarray
     connector_m: np.ndarray
     n_network_nodes: int
+    split_segment: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    split_fraction: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     @property
     def n_nodes(self) -> int:
@@ -56,11 +81,64 @@ class LinkedGraph:
     def linked(self) -> np.ndarray:
         return self.point_node >= 0
 
+    @property
+    def connector_mm(self) -> np.ndarray:
+        """float64 whole millimetres of each connector (NaN when unlinked)."""
+        return np.round(self.connector_m * 1000.0)
+
+
+def connector_ms(connector_m: np.ndarray, speed_kmh: float) -> np.ndarray:
+    """Whole milliseconds to cover ``connector_m`` at ``speed_kmh`` (NaN stays NaN)."""
+    return np.round(np.asarray(connector_m, np.float64) / (speed_kmh / 3.6) * 1000.0)
+
+
+def network_time_ms(network: RoadNetwork) -> np.ndarray:
+    """Whole milliseconds per network edge, at least 1."""
+    return np.maximum(1.0, np.round(network.edge_time_s * 1000.0))
+
+
+def network_length_mm(network: RoadNetwork) -> np.ndarray:
+    """Whole millimetres per network edge."""
+    return np.round(network.edge_length_m * 1000.0)
+
+
+@dataclass
+class PointLocations:
+    """Where points meet a network, before the network is split.
+
+    Attributes
+    ----------
+    segment
+        int64 linkable segment of each point (numbered by the network alone);
+        -1 when unlinked.
+    fraction
+        float64 position along the segment, 0 or 1 when snapped to its end.
+    connector_m
+        float64 straight distance to that position; NaN when unlinked.
+    """
+
+    segment: np.ndarray
+    fraction: np.ndarray
+    connector_m: np.ndarray
+
+    def take(self, index: np.ndarray) -> PointLocations:
+        """The locations of the points ``index`` (int or bool)."""
+        return PointLocations(self.segment[index], self.fraction[index],
+                              self.connector_m[index])
+
+    @staticmethod
+    def concat(parts: list[PointLocations]) -> PointLocations:
+        return PointLocations(*(np.concatenate([getattr(p, a) for p in parts])
+                                for a in ("segment", "fraction", "connector_m")))
+
 
 def link_points(
     network: RoadNetwork, x: np.ndarray, y: np.ndarray, max_link_distance_m: float
 ) -> LinkedGraph:
     """Link points to ``network`` and return the split graph.
+
+    The same as ``split_network(network, locate_points(network, x, y,
+    max_link_distance_m))``.
 
     Parameters
     ----------
@@ -72,28 +150,31 @@ def link_points(
         Points farther than this from every linkable edge stay unlinked
         (``point_node == -1``); they are never snapped far away.
     """
-    x = np.asarray(x, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
+    return split_network(network, locate_points(network, x, y, max_link_distance_m))
+
+
+def _segments(network: RoadNetwork):
+    """Undirected linkable segments and the edges they are made of.
+
+    Each segment keeps its forward (lo -> hi) and backward (hi -> lo) edge,
+    when those exist. Returns ``(tails, heads, seg_lo, seg_hi, seg_of_edge,
+    seg_fwd, seg_bwd)``.
+    """
     n = network.n_nodes
     tails = network.edge_tails().astype(np.int64)
     heads = network.indices.astype(np.int64)
-
-    # Undirected segments made of linkable edges; each keeps its forward
-    # (lo -> hi) and backward (hi -> lo) edge, when those exist.
     lo = np.minimum(tails, heads)
     hi = np.maximum(tails, heads)
     seg_key = lo * n + hi
     linkable_keys = np.unique(seg_key[network.edge_linkable & (tails != heads)])
-    point_node = np.full(len(x), -1, np.int64)
-    connector_m = np.full(len(x), np.nan)
-    if len(x) == 0 or len(linkable_keys) == 0:
-        return _as_linked(network, tails, heads, np.ones(len(tails), bool),
-                          [], point_node, connector_m)
     seg_lo = linkable_keys // n
     seg_hi = linkable_keys % n
-    pos = np.minimum(np.searchsorted(linkable_keys, seg_key), len(linkable_keys) - 1)
-    in_seg = linkable_keys[pos] == seg_key
-    seg_of_edge = np.where(in_seg, pos, -1)
+    if len(linkable_keys) == 0:
+        seg_of_edge = np.full(len(tails), -1, np.int64)
+    else:
+        pos = np.minimum(np.searchsorted(linkable_keys, seg_key), len(linkable_keys) - 1)
+        seg_of_edge = np.where(linkable_keys[pos] == seg_key, pos, -1)
+    in_seg = seg_of_edge >= 0
     forward = in_seg & (tails == lo)
     backward = in_seg & (tails == hi)
     seg_fwd = np.full(len(linkable_keys), -1, np.int64)
@@ -102,7 +183,25 @@ def link_points(
     # any remain, the lowest edge index wins deterministically.
     seg_fwd[seg_of_edge[forward][::-1]] = np.flatnonzero(forward)[::-1]
     seg_bwd[seg_of_edge[backward][::-1]] = np.flatnonzero(backward)[::-1]
+    return tails, heads, seg_lo, seg_hi, seg_of_edge, seg_fwd, seg_bwd
 
+
+def locate_points(
+    network: RoadNetwork, x: np.ndarray, y: np.ndarray, max_link_distance_m: float
+) -> PointLocations:
+    """The nearest position on the nearest linkable segment of every point.
+
+    Parameters are as for :func:`link_points`. A location depends only on
+    the point and the network, so locations of different point sets can be
+    concatenated and split together (:func:`split_network`).
+    """
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    _, _, seg_lo, seg_hi, _, _, _ = _segments(network)
+    out = PointLocations(np.full(len(x), -1, np.int64), np.full(len(x), np.nan),
+                         np.full(len(x), np.nan))
+    if len(x) == 0 or len(seg_lo) == 0:
+        return out
     coords = np.stack(
         [network.node_x[seg_lo], network.node_y[seg_lo],
          network.node_x[seg_hi], network.node_y[seg_hi]], axis=1,
@@ -123,10 +222,29 @@ def link_points(
     seg_len = shapely.length(segments[s_idx])
     frac = shapely.line_locate_point(segments[s_idx], points[p_idx], normalized=True)
     frac = np.clip(np.nan_to_num(frac, nan=0.0), 0.0, 1.0)
-    connector_m[p_idx] = dist
+    # Snapped to a segment end: that end's node, not a split node.
+    frac[frac * seg_len < _SNAP_TO_NODE_M] = 0.0
+    frac[(frac > 0.0) & ((1.0 - frac) * seg_len < _SNAP_TO_NODE_M)] = 1.0
+    out.segment[p_idx] = s_idx
+    out.fraction[p_idx] = frac
+    out.connector_m[p_idx] = dist
+    return out
 
-    at_lo = frac * seg_len < _SNAP_TO_NODE_M
-    at_hi = ~at_lo & ((1.0 - frac) * seg_len < _SNAP_TO_NODE_M)
+
+def split_network(network: RoadNetwork, locations: PointLocations) -> LinkedGraph:
+    """The network split at the points' ``locations`` (from :func:`locate_points`)."""
+    tails, heads, seg_lo, seg_hi, seg_of_edge, seg_fwd, seg_bwd = _segments(network)
+    n = network.n_nodes
+    point_node = np.full(len(locations.segment), -1, np.int64)
+    connector_m = locations.connector_m.copy()
+    p_idx = np.flatnonzero(locations.segment >= 0)
+    s_idx = locations.segment[p_idx]
+    frac = locations.fraction[p_idx]
+    if len(p_idx) == 0:
+        return _as_linked(network, tails, heads, np.ones(len(tails), bool),
+                          [], point_node, connector_m)
+    at_lo = frac == 0.0
+    at_hi = frac == 1.0
     point_node[p_idx[at_lo]] = seg_lo[s_idx[at_lo]]
     point_node[p_idx[at_hi]] = seg_hi[s_idx[at_hi]]
 
@@ -149,23 +267,27 @@ def link_points(
     chain_seg, chain_frac, chain_node = chain_seg[order], chain_frac[order], chain_node[order]
     same = chain_seg[1:] == chain_seg[:-1]
     a, b = chain_node[:-1][same], chain_node[1:][same]
-    piece = (chain_frac[1:] - chain_frac[:-1])[same]
+    f_from, f_to = chain_frac[:-1][same], chain_frac[1:][same]
     piece_seg = chain_seg[:-1][same]
 
+    time_ms, length_mm = network_time_ms(network), network_length_mm(network)
     new_edges = []
     for seg_edge, u, v in ((seg_fwd, a, b), (seg_bwd, b, a)):
         e = seg_edge[piece_seg]
         has = e >= 0
+        e, lo_f, hi_f = e[has], f_from[has], f_to[has]
+        # Differences of rounded cumulative values: the pieces of an edge sum
+        # to it exactly, however many points split it.
         new_edges.append((
             u[has], v[has],
-            network.edge_time_s[e[has]] * piece[has],
-            network.edge_length_m[e[has]] * piece[has],
+            np.round(time_ms[e] * hi_f) - np.round(time_ms[e] * lo_f),
+            np.round(length_mm[e] * hi_f) - np.round(length_mm[e] * lo_f),
         ))
     keep = np.ones(len(tails), bool)
     replaced = np.isin(seg_of_edge, split_segs)
     keep[replaced] = False
     return _as_linked(network, tails, heads, keep, new_edges, point_node, connector_m,
-                      n_new_nodes=len(keys))
+                      uniq_seg, uniq_frac)
 
 
 def _row_lookup(table: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -177,12 +299,13 @@ def _row_lookup(table: np.ndarray, rows: np.ndarray) -> np.ndarray:
 
 
 def _as_linked(network, tails, heads, keep, new_edges, point_node, connector_m,
-               n_new_nodes: int = 0) -> LinkedGraph:
+               split_segment=None, split_fraction=None) -> LinkedGraph:
+    n_new_nodes = 0 if split_segment is None else len(split_segment)
     n_total = network.n_nodes + n_new_nodes
     u = np.concatenate([tails[keep]] + [e[0] for e in new_edges])
     v = np.concatenate([heads[keep]] + [e[1] for e in new_edges])
-    t = np.concatenate([network.edge_time_s[keep]] + [e[2] for e in new_edges])
-    d = np.concatenate([network.edge_length_m[keep]] + [e[3] for e in new_edges])
+    t = np.concatenate([network_time_ms(network)[keep]] + [e[2] for e in new_edges])
+    d = np.concatenate([network_length_mm(network)[keep]] + [e[3] for e in new_edges])
     order = np.lexsort((v, u))
     u, v, t, d = u[order], v[order], t[order], d[order]
     indptr = np.zeros(n_total + 1, np.int64)
@@ -190,9 +313,82 @@ def _as_linked(network, tails, heads, keep, new_edges, point_node, connector_m,
     return LinkedGraph(
         indptr=indptr,
         indices=v.astype(np.int32),
-        edge_time_s=t.astype(np.float64),
-        edge_length_m=d.astype(np.float64),
+        edge_time_ms=t.astype(np.float64),
+        edge_length_mm=d.astype(np.float64),
         point_node=point_node,
         connector_m=connector_m,
         n_network_nodes=network.n_nodes,
+        split_segment=(np.zeros(0, np.int64) if split_segment is None
+                       else np.asarray(split_segment, np.int64)),
+        split_fraction=(np.zeros(0) if split_fraction is None
+                        else np.asarray(split_fraction, np.float64)),
     )
+
+
+def point_pairs(
+    graph: LinkedGraph,
+    source_points: np.ndarray,
+    target_points: np.ndarray,
+    cutoff: float,
+    source_cost: np.ndarray,
+    target_cost: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every (source point, target point) within ``cutoff`` seconds over a linked graph.
+
+    Points are indices into ``graph.point_node``; ``source_cost`` and
+    ``target_cost`` (indexed the same way, e.g. connector times) are added to
+    the network cost, and the total must be <= ``cutoff``. Unlinked points
+    take no part. One bounded search runs per distinct source node, in
+    parallel (``dijkstra.sources_within_cutoff``).
+
+    Returns
+    -------
+    source, target, cost
+        int64, int64, float64 arrays sorted by (source, target).
+    """
+    source_points = np.asarray(source_points, np.int64)
+    target_points = np.asarray(target_points, np.int64)
+    src_node = graph.point_node[source_points]
+    tgt_node = graph.point_node[target_points]
+    source_points, src_node = source_points[src_node >= 0], src_node[src_node >= 0]
+    target_points, tgt_node = target_points[tgt_node >= 0], tgt_node[tgt_node >= 0]
+    empty = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
+    if len(source_points) == 0 or len(target_points) == 0:
+        return empty
+    src_nodes, src_group = np.unique(src_node, return_inverse=True)
+    tgt_nodes, tgt_group = np.unique(tgt_node, return_inverse=True)
+    target_of_node = np.full(graph.n_nodes, -1, np.int64)
+    target_of_node[tgt_nodes] = np.arange(len(tgt_nodes))
+    # The linked graph counts whole milliseconds; pairs come back in seconds.
+    pair_src, pair_tgt, pair_cost_ms = dijkstra.sources_within_cutoff(
+        graph.indptr, graph.indices, graph.edge_time_ms, src_nodes, cutoff * 1000.0,
+        target_of_node)
+    pair_cost = pair_cost_ms / 1000.0
+
+    # Expand node pairs to point pairs: every point on the source node times
+    # every point on the target node.
+    src_by_group = np.argsort(src_group, kind="stable")
+    src_start = np.concatenate([[0], np.cumsum(np.bincount(src_group))])
+    tgt_by_group = np.argsort(tgt_group, kind="stable")
+    tgt_start = np.concatenate([[0], np.cumsum(np.bincount(tgt_group))])
+    n_src = src_start[pair_src + 1] - src_start[pair_src]
+    n_tgt = tgt_start[pair_tgt + 1] - tgt_start[pair_tgt]
+    per_pair = n_src * n_tgt
+    pair = np.repeat(np.arange(len(pair_src)), per_pair)
+    k = np.arange(len(pair)) - np.repeat(np.cumsum(per_pair) - per_pair, per_pair)
+    src = source_points[src_by_group[src_start[pair_src[pair]] + k // n_tgt[pair]]]
+    tgt = target_points[tgt_by_group[tgt_start[pair_tgt[pair]] + k % n_tgt[pair]]]
+    cost = pair_cost[pair] + source_cost[src] + target_cost[tgt]
+    keep = cost <= cutoff
+    src, tgt, cost = src[keep], tgt[keep], cost[keep]
+    order = np.lexsort((tgt, src))
+    return src[order], tgt[order], cost[order]
+
+
+def reversed_graph(graph: LinkedGraph) -> LinkedGraph:
+    """The linked graph with every edge reversed: a search from targets then
+    gives the times *to* them."""
+    rindptr, rindices, rtime, rlength = dijkstra.reverse_csr(
+        graph.indptr, graph.indices, graph.edge_time_ms, graph.edge_length_mm)
+    return dataclasses.replace(graph, indptr=rindptr, indices=rindices, edge_time_ms=rtime,
+                               edge_length_mm=rlength)

@@ -398,3 +398,75 @@ def _transfers(stops, transfers, footpaths, min_change_s, walk_speed_kmh):
     return (change_s.astype(np.int32),
             (f["from_stop"].to_numpy(np.int64), f["to_stop"].to_numpy(np.int64),
              f["walk_s"].to_numpy(np.float64).astype(np.int64)))
+
+
+def with_route_frequency(tt: Timetable, factors: dict[str, float]) -> Timetable:
+    """The timetable with some routes running more or less often (scenarios).
+
+    ``factors`` maps a GTFS route id to a factor > 0. A factor above 1 inserts
+    trips between each two consecutive trips of a pattern, evenly spaced, each a
+    copy of the earlier trip shifted in time (``round(factor) - 1`` per gap,
+    so 2 halves the headway); after the last trip of the day the pattern's last
+    headway is kept. A factor below 1 keeps every ``round(1 / factor)``-th trip,
+    starting with the first. Stops, footpaths and change times stay as they are.
+
+    Raises
+    ------
+    ValueError
+        A route id not in the timetable, or a factor that is not positive.
+    """
+    unknown = sorted(set(factors) - set(tt.pattern_route_id))
+    if unknown:
+        raise ValueError(f"route(s) {unknown} not in the timetable (routes: "
+                         f"{sorted(set(tt.pattern_route_id))[:20]} ...)")
+    if any(not f > 0 for f in factors.values()):
+        raise ValueError(f"frequency factors must be positive; got {factors}")
+    stops = pd.DataFrame({"stop_id": tt.stop_id, "stop_name": tt.stop_name,
+                          "station_id": tt.station_id, "x": tt.stop_x, "y": tt.stop_y})
+    trip_rows, time_rows = [], []
+    for p in range(tt.n_patterns):
+        p0, p1 = tt.pattern_stop_indptr[p], tt.pattern_stop_indptr[p + 1]
+        first, last = tt.pattern_trip_indptr[p], tt.pattern_trip_indptr[p + 1]
+        starts = tt.trip_stoptime_start[first:last]
+        offsets = np.arange(p1 - p0)
+        arr = tt.arrival_s[starts[:, None] + offsets].astype(np.int64)
+        dep = tt.departure_s[starts[:, None] + offsets].astype(np.int64)
+        ids = list(tt.trip_id[first:last])
+        route = tt.pattern_route_id[p]
+        factor = factors.get(route, 1.0)
+        if factor >= 1.0 and round(factor) > 1:
+            k = int(round(factor))
+            first_dep = dep[:, 0]
+            gaps = np.diff(first_dep)
+            gaps = np.append(gaps, gaps[-1] if len(gaps) else 0)
+            new_arr, new_dep, new_ids = [arr], [dep], list(ids)
+            for j in range(1, k):
+                shift = (gaps * j) // k
+                keep = shift > 0
+                new_arr.append(arr[keep] + shift[keep, None])
+                new_dep.append(dep[keep] + shift[keep, None])
+                new_ids += [f"{i}+{j}/{k}" for i, kept in zip(ids, keep) if kept]
+            arr, dep, ids = np.concatenate(new_arr), np.concatenate(new_dep), new_ids
+        elif factor < 1.0:
+            every = int(round(1.0 / factor))
+            arr, dep, ids = arr[::every], dep[::every], ids[::every]
+        for i, trip_id in enumerate(ids):
+            k = len(trip_rows)
+            trip_rows.append((trip_id, route, int(tt.pattern_route_type[p])))
+            time_rows.append(pd.DataFrame({
+                "trip": k, "stop": tt.pattern_stops[p0:p1], "arrival_s": arr[i],
+                "departure_s": dep[i], "pickup": tt.pattern_pickup[p0:p1],
+                "dropoff": tt.pattern_dropoff[p0:p1]}))
+    trips = pd.DataFrame(trip_rows, columns=["trip_id", "route_id", "route_type"])
+    stop_times = (pd.concat(time_rows, ignore_index=True) if time_rows else
+                  pd.DataFrame(columns=["trip", "stop", "arrival_s", "departure_s", "pickup",
+                                        "dropoff"]))
+    # Change times go back in as same-stop transfers, footpaths as given.
+    n = tt.n_stops
+    transfers = pd.DataFrame({
+        "from_stop": np.arange(n), "to_stop": np.arange(n),
+        "transfer_type": np.where(tt.stop_change_s >= NO_CHANGE_S, 3, 2),
+        "min_transfer_s": tt.stop_change_s})
+    from_stop = np.repeat(np.arange(n), np.diff(tt.transfer_indptr))
+    return build_timetable(stops, trips, stop_times, transfers, service_date=tt.service_date,
+                           footpaths=(from_stop, tt.transfer_stop, tt.transfer_s))

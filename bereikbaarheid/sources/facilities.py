@@ -17,7 +17,8 @@ import shapely
 from ..config import Settings
 from ..errors import ConfigError, InputError
 
-COLUMNS: tuple[str, ...] = ("facility_id", "type", "name", "capacity", "source", "geometry")
+COLUMNS: tuple[str, ...] = ("facility_id", "type", "name", "capacity", "fte", "source",
+                             "geometry")
 CSV_SUFFIXES: tuple[str, ...] = (".csv", ".txt")
 VECTOR_SUFFIXES: tuple[str, ...] = (".gpkg", ".geojson", ".json")
 
@@ -40,7 +41,8 @@ def read_facilities(
     ``crs`` (default ``settings.crs``) or ``lon``/``lat`` in WGS84 (when both
     pairs are present, ``x``/``y`` is used). Optional columns:
     ``facility_id`` (default ``"row<N>"``, N the 1-based data row),
-    ``name`` and ``capacity``. Column names are matched case-insensitively;
+    ``name``, ``capacity`` (patients, pupils or m2) and ``fte`` (a GP
+    practice's full-time equivalents; ignored for other types). Column names are matched case-insensitively;
     the separator (``,``, ``;`` or tab) is taken from the header line, and
     with ``;`` or tab a decimal comma is accepted.
 
@@ -64,7 +66,8 @@ def read_facilities(
     -------
     geopandas.GeoDataFrame
         ``facility_id`` (str), ``type`` (str), ``name`` (str or None),
-        ``capacity`` (float64, NaN when absent), ``source`` (file name) and
+        ``capacity`` (float64, NaN when absent), ``fte`` (float64, NaN when
+        absent and for every type but ``gp``), ``source`` (file name) and
         point ``geometry`` in ``settings.crs``, sorted by type and id.
 
     Raises
@@ -72,7 +75,7 @@ def read_facilities(
     InputError
         Naming the file, the row or line and the field: missing file or
         columns, non-numeric or missing coordinates, unknown type, duplicate
-        id, negative capacity, or coordinates far outside the CRS's area of
+        id, negative capacity or FTE, or coordinates far outside the CRS's area of
         use (such as longitude/latitude given as RD ``x``/``y``).
     """
     path = Path(path)
@@ -254,6 +257,12 @@ def _assemble(
     capacity = (_numbers(path, table["capacity"], labels, "capacity", decimal_comma,
                          required=False)
                 if "capacity" in table else np.full(n, np.nan))
+    # Only a GP practice's FTE means anything (a school's might count teachers).
+    gp = ftype == "gp"
+    fte = np.full(n, np.nan)
+    if "fte" in table:
+        fte[gp] = _numbers(path, table["fte"].to_numpy()[gp], labels[gp], "fte", decimal_comma,
+                           required=False)
     for i, value in enumerate(ids):
         if value is None:
             raise InputError(path, f"{labels[i]}: field 'facility_id' is empty")
@@ -265,13 +274,14 @@ def _assemble(
                 f"(also on {labels[first_seen[value]]})"
             )
         first_seen[value] = i
-    negative = capacity < 0
-    if negative.any():
-        i = int(np.flatnonzero(negative)[0])
-        raise InputError(
-            path, f"{labels[i]}: field 'capacity': {capacity[i]:g} is negative; "
-            "expected a number >= 0 or empty"
-        )
+    for field, values in (("capacity", capacity), ("fte", fte)):
+        negative = values < 0
+        if negative.any():
+            i = int(np.flatnonzero(negative)[0])
+            raise InputError(
+                path, f"{labels[i]}: field {field!r}: {values[i]:g} is negative; "
+                "expected a number >= 0 or empty"
+            )
 
     out = gpd.GeoDataFrame(
         {
@@ -279,6 +289,7 @@ def _assemble(
             "type": ftype,
             "name": pd.Series(names, dtype=object),
             "capacity": capacity,
+            "fte": fte,
             "source": np.full(n, path.name, dtype=object),
         },
         geometry=gpd.GeoSeries(points, crs=settings.crs),
