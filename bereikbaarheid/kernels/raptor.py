@@ -79,26 +79,38 @@ def _leaves_between(times, lo, hi, start, end):
 @numba.njit(cache=True, nogil=True)
 def _origin_range(tt, access_stop, access_s, direct_dest, direct_s, egress_indptr,
                   egress_dest, egress_s, departures, max_rides, max_time_s, ws, times_out):
-    """Range-RAPTOR for one origin: fills ``times_out[m, d]`` (seconds, inf unreachable).
+    """Range-RAPTOR for one origin.
 
-    ``tt`` are the routing arrays (see :func:`_routing_arrays`), ``ws`` a
-    workspace from :func:`_workspace`; the labels of the earliest departure
-    are left in ``ws[0]`` (alightings, row k - 1 = at most k rides).
+    Fills ``times_out[m, d]`` (seconds, inf unreachable) for the destinations
+    some journey reaches (``ws[10]`` is True for them); for every other
+    destination the time is the same at each departure, ``ws[9][d]`` (the
+    walk-only time, inf when none or above ``max_time_s``), and its column of
+    ``times_out`` is left alone: most destinations of a cell are out of
+    reach by public transport, and so cost nothing per departure.
+
+    ``tt`` are the routing arrays (see :func:`_routing`), ``ws`` a workspace
+    from :func:`_workspace`; the labels of the earliest departure are left in
+    ``ws[0]`` (alightings, row k - 1 = at most k rides).
     """
     (pat_stop_indptr, pat_stops, pat_pickup, pat_dropoff, pat_trip_indptr, trip_start,
      arrival, departure, stop_pat_indptr, stop_pat, stop_pat_pos, change_s,
      tr_indptr, tr_stop, tr_s, stop_dep_indptr, stop_dep) = tt
     (alight, board, marked, marked_list, improved, improved_list, pat_first, pat_queue,
-     dest_arrival, direct_best) = ws
+     dest_arrival, direct_best, touched, touched_list) = ws
     last = max_rides - 1
+    n_dep = departures.shape[0]
     alight[:] = _UNREACHED
     board[:] = _UNREACHED
     dest_arrival[:] = _UNREACHED
     direct_best[:] = np.inf
+    touched[:] = False
+    n_touched = 0
     for j in range(direct_dest.shape[0]):
         d = direct_dest[j]
         direct_best[d] = min(direct_best[d], np.float64(direct_s[j]))
-    n_dest = dest_arrival.shape[0]
+    for d in range(direct_best.shape[0]):
+        if direct_best[d] > max_time_s:
+            direct_best[d] = np.inf
 
     for m in range(departures.shape[0] - 1, -1, -1):
         t = np.int64(departures[m])
@@ -163,6 +175,14 @@ def _origin_range(tt, access_stop, access_s, direct_dest, direct_s, egress_indpt
                                 for e in range(egress_indptr[s], egress_indptr[s + 1]):
                                     d = egress_dest[e]
                                     dest_arrival[d] = min(dest_arrival[d], a + egress_s[e])
+                                    if not touched[d]:
+                                        # The later departures, done already,
+                                        # had only the walk-only time here.
+                                        touched[d] = True
+                                        touched_list[n_touched] = d
+                                        n_touched += 1
+                                        for m2 in range(m + 1, n_dep):
+                                            times_out[m2, d] = direct_best[d]
                             if not improved[s]:
                                 improved[s] = True
                                 improved_list[n_improved] = s
@@ -209,10 +229,9 @@ def _origin_range(tt, access_stop, access_s, direct_dest, direct_s, egress_indpt
         for j in range(n_marked):  # rides exhausted
             marked[marked_list[j]] = False
 
-        for d in range(n_dest):
-            v = direct_best[d]
-            if dest_arrival[d] != _UNREACHED:
-                v = min(v, np.float64(dest_arrival[d] - t))
+        for j in range(n_touched):
+            d = touched_list[j]
+            v = min(direct_best[d], np.float64(dest_arrival[d] - t))
             times_out[m, d] = v if v <= max_time_s else np.inf
 
 
@@ -227,7 +246,9 @@ def _workspace(n_stops, n_patterns, n_dest, max_rides):
             np.full(n_patterns, -1, dtype=np.int32),
             np.empty(n_patterns, dtype=np.int32),
             np.empty(n_dest, dtype=np.int64),
-            np.empty(n_dest, dtype=np.float64))
+            np.empty(n_dest, dtype=np.float64),
+            np.zeros(n_dest, dtype=np.bool_),
+            np.empty(n_dest, dtype=np.int32))
 
 
 @numba.njit(cache=True)
@@ -266,6 +287,9 @@ def _minutes_kernel(tt, access, direct, egress, departures, max_rides, max_time_
             _origin_range(tt, access_stop[a0:a1], access_s[a0:a1], direct_dest[d0:d1],
                           direct_s[d0:d1], egress_indptr, egress_dest, egress_s, departures,
                           max_rides, max_time_s, ws, out[o])
+            for d in range(n_dest):
+                if not ws[10][d]:
+                    out[o, :, d] = ws[9][d]
     for o in range(n_origins):
         for m in range(departures.shape[0]):
             for d in range(n_dest):
@@ -311,26 +335,51 @@ def _percentile_kernel(tt, access, direct, egress, departures, max_rides, max_ti
         group_times = np.empty((n_dep, n_groups), dtype=np.float32)
         column = np.empty(n_dep, dtype=np.float32)
         sorted_buf = np.empty(n_dep, dtype=np.float32)
+        group_const = np.empty(n_groups, dtype=np.float32)
+        group_varies = np.zeros(n_groups, dtype=np.bool_)
         for o in range(c, n_origins, n_chunks):
             a0, a1 = access_indptr[o], access_indptr[o + 1]
             d0, d1 = direct_indptr[o], direct_indptr[o + 1]
             _origin_range(tt, access_stop[a0:a1], access_s[a0:a1], direct_dest[d0:d1],
                           direct_s[d0:d1], egress_indptr, egress_dest, egress_s, departures,
                           max_rides, max_time_s, ws, times)
-            group_times[:] = np.inf
-            for m in range(n_dep):
-                for d in range(n_dest):
-                    g = dest_group[d]
-                    if g >= 0 and times[m, d] < group_times[m, g]:
-                        group_times[m, g] = times[m, d]
+            direct_best, touched = ws[9], ws[10]
+            # A destination no journey reaches has its walk-only time at every
+            # departure; only the others need a column of times.
+            group_const[:] = np.inf
+            group_varies[:] = False
             for d in range(n_dest):
-                for m in range(n_dep):
-                    column[m] = times[m, d]
-                _percentiles_into(column, sorted_buf, ranks, dest_pct[o, d])
+                g = dest_group[d]
+                if touched[d]:
+                    if g >= 0:
+                        group_varies[g] = True
+                    # Latest departure first: waiting for the same vehicle, an
+                    # earlier departure takes longer, so values come nearly sorted.
+                    for m in range(n_dep):
+                        column[m] = times[n_dep - 1 - m, d]
+                    _percentiles_into(column, sorted_buf, ranks, dest_pct[o, d])
+                else:
+                    v = direct_best[d]
+                    dest_pct[o, d, :] = v if v != np.inf else np.nan
+                    if g >= 0 and v < group_const[g]:
+                        group_const[g] = v
             for g in range(n_groups):
-                for m in range(n_dep):
-                    column[m] = group_times[m, g]
-                _percentiles_into(column, sorted_buf, ranks, group_pct[o, g])
+                if group_varies[g]:
+                    group_times[:, g] = group_const[g]
+                else:
+                    v = group_const[g]
+                    group_pct[o, g, :] = v if v != np.inf else np.nan
+            for d in range(n_dest):
+                g = dest_group[d]
+                if touched[d] and g >= 0:
+                    for m in range(n_dep):
+                        if times[m, d] < group_times[m, g]:
+                            group_times[m, g] = times[m, d]
+            for g in range(n_groups):
+                if group_varies[g]:
+                    for m in range(n_dep):
+                        column[m] = group_times[n_dep - 1 - m, g]
+                    _percentiles_into(column, sorted_buf, ranks, group_pct[o, g])
     return dest_pct, group_pct
 
 
