@@ -264,7 +264,6 @@ def _profile_query(region, window: tuple[str, str], threads_all: int, work: Path
     from bereikbaarheid import pipeline
     from bereikbaarheid.config import parse_clock
     from bereikbaarheid.measures import transit as transit_measures
-    from bereikbaarheid.networks import cache
 
     config = pipeline.RunConfig.from_toml(region.config, output_dir=work / "profiles",
                                           cache_dir=work / "cache")
@@ -273,13 +272,9 @@ def _profile_query(region, window: tuple[str, str], threads_all: int, work: Path
     settings = dataclasses.replace(config.settings, pt_window=(window[0], end),
                                    pt_percentiles=(50,), pt_time_percentile=50)
     config = dataclasses.replace(config, settings=settings)
-    all_munis, cells, _ = pipeline._read_cells(config, [])
-    networks, osm_facilities, _ = cache.load_or_build(config.osm, settings,
-                                                      cache_dir=config.cache_dir)
-    tt, _ = cache.load_or_build_timetable(config.gtfs, networks["walk"], settings,
-                                          cache_dir=config.cache_dir,
-                                          area=pipeline._transit_area(cells, settings))
-    fac = pipeline._facilities(config, osm_facilities, all_munis, [])
+    # The pipeline's own preparation: cells, networks, timetable, facilities.
+    inputs = pipeline.prepare(config)
+    cells, networks, tt, fac = inputs.cells, inputs.networks, inputs.timetable, inputs.facilities
     x, y = cells["x"].to_numpy(), cells["y"].to_numpy()
     out = {"cells": len(cells), "facilities": len(fac), "window": [window[0], end],
            "stops": tt.n_stops, "trips": tt.n_trips, "runs": {}}

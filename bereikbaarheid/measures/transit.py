@@ -85,37 +85,43 @@ def compute_transit(
     percentiles = np.asarray(settings.pt_percentiles, np.float64)
     _progress.say(f"public transport: range-RAPTOR for {n_cells} cells x {len(departures)} "
                   f"departures ({settings.pt_window[0]}-{settings.pt_window[1]})")
-    started = time.perf_counter()
-    dest_pct = np.empty((n_cells, n_fac, len(percentiles)), np.float32)
+    k = list(settings.pt_percentiles).index(settings.pt_time_percentile)
+    thresholds_s = np.asarray(settings.thresholds_min, np.float64) * 60.0
+    of_type = [np.flatnonzero(group == g) for g in range(len(types))]
     group_pct = np.empty((n_cells, len(types), len(percentiles)), np.float32)
+    nearest = np.full((n_cells, len(types)), -1, np.int64)
+    counts = np.zeros((n_cells, len(types), len(thresholds_s)), np.int32)
+    started = time.perf_counter()
+    # Per chunk of cells, the per-facility times are reduced at once to the
+    # nearest facility and the counts, so memory stays at chunk x facilities.
     for first, last, access, direct in _chunks(legs, "cells"):
-        dest_pct[first:last], group_pct[first:last] = raptor.range_raptor(
+        dest_pct, group_pct[first:last] = raptor.range_raptor(
             timetable, departures, access, legs.egress, direct, n_fac,
             max_rides=settings.pt_max_rides, max_time_s=int(legs.max_time_s),
             percentiles=percentiles, dest_group=group, n_groups=len(types))
+        for g, members in enumerate(of_type):
+            if len(members) == 0:
+                continue
+            times = np.nan_to_num(dest_pct[:, members, k].astype(np.float64), nan=np.inf)
+            best = np.argmin(times, axis=1)  # lowest index on ties
+            found = np.isfinite(times[np.arange(last - first), best])
+            nearest[first:last, g] = np.where(found, members[best], -1)
+            counts[first:last, g] = (times[:, :, None] <= thresholds_s).sum(axis=1)
     raptor_s = time.perf_counter() - started
 
     linked = legs.origin_linked
-    k = list(settings.pt_percentiles).index(settings.pt_time_percentile)
     columns: dict[str, object] = {f"{TRANSIT_MODE}_link_m": legs.origin_link_m}
-    thresholds_s = np.asarray(settings.thresholds_min, np.float64) * 60.0
     for g, ftype in enumerate(types):
         prefix = f"{ftype}_{TRANSIT_MODE}"
         columns[f"{prefix}_time_s"] = group_pct[:, g, k].astype(np.float64)
         for j, p in enumerate(settings.pt_percentiles):
             columns[f"{prefix}_time_p{p}_s"] = group_pct[:, g, j].astype(np.float64)
-        of_type = np.flatnonzero(group == g)
-        times = dest_pct[:, of_type, k].astype(np.float64)
         ids = np.full(n_cells, None, dtype=object)
-        if len(of_type):
-            filled = np.where(np.isnan(times), np.inf, times)
-            best = np.argmin(filled, axis=1)
-            found = np.isfinite(filled[np.arange(n_cells), best])
-            ids[found] = fac_id[of_type[best[found]]]
+        has = nearest[:, g] >= 0
+        ids[has] = fac_id[nearest[has, g]]
         columns[f"{prefix}_facility_id"] = ids
         for j, minutes in enumerate(settings.thresholds_min):
-            within = (np.nan_to_num(times, nan=np.inf) <= thresholds_s[j]).sum(axis=1)
-            col = pd.array(within.astype(np.int32), dtype="Int32")
+            col = pd.array(counts[:, g, j], dtype="Int32")
             col[~linked] = pd.NA
             columns[f"{prefix}_n_{minutes}min"] = col
 
