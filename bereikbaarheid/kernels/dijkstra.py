@@ -46,8 +46,8 @@ def _offer(v, c, lab, plen, cost, label, path_length, queued, keys, nodes, size)
     brings a smaller (label, length) while no entry of that cost is pending
     (``queued``): with zero-weight edges a node may improve after it was
     expanded and must then be expanded again. Otherwise the pending entry has
-    the same key and reads the node's final values when popped. Returns
-    ``(keys, nodes, size)``; the heap arrays grow when full.
+    the same key and reads the node's final values when popped. Returns the
+    heap size; the caller keeps room for one more entry (:func:`_room`).
     """
     cost_v = cost[v]
     if c < cost_v:
@@ -56,20 +56,28 @@ def _offer(v, c, lab, plen, cost, label, path_length, queued, keys, nodes, size)
         if queued[v]:
             label[v] = lab
             path_length[v] = plen
-            return keys, nodes, size
+            return size
     else:
-        return keys, nodes, size
+        return size
     label[v] = lab
     path_length[v] = plen
-    if size == keys.shape[0]:
-        grown_keys = np.empty(2 * size, dtype=np.float64)
-        grown_nodes = np.empty(2 * size, dtype=np.int32)
-        grown_keys[:size] = keys
-        grown_nodes[:size] = nodes
-        keys, nodes = grown_keys, grown_nodes
     queued[v] = True
-    size = _heap.push(keys, nodes, size, c, v)
-    return keys, nodes, size
+    return _heap.push(keys, nodes, size, c, v)
+
+
+@numba.njit(cache=True)
+def _room(keys, nodes, size, needed):
+    """The heap arrays, grown (doubled) until ``needed`` more entries fit."""
+    capacity = keys.shape[0]
+    if size + needed <= capacity:
+        return keys, nodes
+    while capacity < size + needed:
+        capacity *= 2
+    grown_keys = np.empty(capacity, dtype=np.float64)
+    grown_nodes = np.empty(capacity, dtype=np.int32)
+    grown_keys[:size] = keys[:size]
+    grown_nodes[:size] = nodes[:size]
+    return grown_keys, grown_nodes
 
 
 @numba.njit(cache=True)
@@ -88,9 +96,13 @@ def _lexicographic_search(indptr, indices, weight, length, cost, label, path_len
         queued[u] = False
         lab = label[u]
         length_u = path_length[u]
-        for e in range(indptr[u], indptr[u + 1]):
-            keys, nodes, size = _offer(indices[e], d + weight[e], lab, length_u + length[e],
-                                       cost, label, path_length, queued, keys, nodes, size)
+        first, last = indptr[u], indptr[u + 1]
+        # Growing is rare (only zero-weight re-expansions outgrow the start size).
+        if size + last - first > keys.shape[0]:
+            keys, nodes = _room(keys, nodes, size, last - first)
+        for e in range(first, last):
+            size = _offer(indices[e], d + weight[e], lab, length_u + length[e],
+                          cost, label, path_length, queued, keys, nodes, size)
 
 
 @numba.njit(cache=True)
@@ -99,15 +111,14 @@ def _improve_kernel(indptr, indices, weight, length, cost, label, path_length,
     """Lower ``cost, label, path_length`` (in place) by the seeds and their paths."""
     n = indptr.shape[0] - 1
     queued = np.zeros(n, dtype=np.bool_)
-    # Enough for a search without zero-weight re-expansions; _offer grows it.
+    # Enough for a search without zero-weight re-expansions; it grows if needed.
     capacity = max(16, seed_nodes.shape[0] + min(indices.shape[0], 4 * n))
     keys = np.empty(capacity, dtype=np.float64)
     nodes = np.empty(capacity, dtype=np.int32)
     size = 0
     for s in range(seed_nodes.shape[0]):
-        keys, nodes, size = _offer(seed_nodes[s], seed_cost[s], seed_label[s],
-                                   seed_length[s], cost, label, path_length, queued, keys,
-                                   nodes, size)
+        size = _offer(seed_nodes[s], seed_cost[s], seed_label[s], seed_length[s], cost,
+                      label, path_length, queued, keys, nodes, size)
     _lexicographic_search(indptr, indices, weight, length, cost, label, path_length,
                           queued, keys, nodes, size)
 
@@ -147,14 +158,15 @@ def _repair_kernel(indptr, indices, weight, length, cost, label, path_length, af
         for e in range(indptr[u], indptr[u + 1]):
             v = indices[e]
             if affected[v]:
-                keys, nodes, size = _offer(v, cost[u] + weight[e], label[u],
-                                           path_length[u] + length[e], cost, label,
-                                           path_length, queued, keys, nodes, size)
+                keys, nodes = _room(keys, nodes, size, 1)
+                size = _offer(v, cost[u] + weight[e], label[u], path_length[u] + length[e],
+                              cost, label, path_length, queued, keys, nodes, size)
     for s in range(source_nodes.shape[0]):
         v = source_nodes[s]
         if affected[v]:
-            keys, nodes, size = _offer(v, source_cost[s], source_label[s], 0.0, cost, label,
-                                       path_length, queued, keys, nodes, size)
+            keys, nodes = _room(keys, nodes, size, 1)
+            size = _offer(v, source_cost[s], source_label[s], 0.0, cost, label,
+                          path_length, queued, keys, nodes, size)
     _lexicographic_search(indptr, indices, weight, length, cost, label, path_length,
                           queued, keys, nodes, size)
 
