@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import math
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -16,6 +15,7 @@ import shapely
 
 from ..config import Settings
 from ..errors import ConfigError, InputError
+from . import _csv
 
 COLUMNS: tuple[str, ...] = ("facility_id", "type", "name", "capacity", "fte", "source",
                              "geometry")
@@ -126,34 +126,8 @@ def read_facilities(
 
 def _read_csv(path: Path) -> tuple[pd.DataFrame, np.ndarray, bool]:
     """Table of stripped strings, row labels ("line N") and whether "," is decimal."""
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as f:
-            header_line = f.readline()
-            delimiter = max((",", ";", "\t"), key=header_line.count)
-            f.seek(0)
-            reader = csv.reader(f, delimiter=delimiter)
-            header = next(reader, None)
-            records: list[list[str]] = []
-            lines: list[int] = []
-            for record in reader:
-                if not any(field.strip() for field in record):
-                    continue
-                records.append([field.strip() for field in record])
-                lines.append(reader.line_num)
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise InputError(path, f"cannot read as a UTF-8 CSV: {exc}") from exc
-    if header is None:
-        raise InputError(path, "empty file; expected a CSV header with type and x,y or lon,lat")
-    columns = [h.strip().lower() for h in header]
-    for line, record in zip(lines, records):
-        if len(record) != len(columns):
-            raise InputError(
-                path, f"line {line}: {len(record)} fields; the header has {len(columns)}"
-            )
-    table = pd.DataFrame(records, columns=columns, dtype=object)
-    labels = np.array([f"line {n}" for n in lines], dtype=object)
-    # Dutch spreadsheets write ";"-separated files with decimal commas.
-    return table, labels, delimiter != ","
+    table, lines, decimal_comma = _csv.read_table(path, "type and x,y or lon,lat")
+    return table, np.array([f"line {n}" for n in lines], dtype=object), decimal_comma
 
 
 def _read_vector(path: Path, crs: str | None) -> tuple[pd.DataFrame, np.ndarray, gpd.GeoSeries]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError, InputError
-from . import boundaries, grid
+from . import _csv, boundaries, grid
 
 COLUMNS: tuple[str, ...] = ("municipality_code", "year", "age_band", "factor")
 # The municipality code of rows that hold for every municipality.
@@ -121,38 +120,22 @@ def read_projection(path: str | Path) -> Projection:
     if not path.is_file():
         raise InputError(path, "file not found; expected a projection CSV with columns "
                                f"{list(COLUMNS)}")
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as f:
-            header_line = f.readline()
-            delimiter = max((",", ";", "\t"), key=header_line.count)
-            f.seek(0)
-            reader = csv.reader(f, delimiter=delimiter)
-            header = [h.strip().lower() for h in next(reader, [])]
-            missing = [c for c in COLUMNS if c not in header]
-            if missing:
-                raise InputError(path, f"missing column(s) {missing}; found {header}")
-            position = {c: header.index(c) for c in COLUMNS}
-            table: dict[tuple[str, int], dict[str, float]] = {}
-            first_line: dict[tuple[str, int, str], int] = {}
-            for record in reader:
-                if not any(field.strip() for field in record):
-                    continue
-                line = reader.line_num
-                if len(record) != len(header):
-                    raise InputError(path, f"line {line}: {len(record)} fields; the header "
-                                           f"has {len(header)}")
-                values = {c: record[position[c]].strip() for c in COLUMNS}
-                code, year, band, factor = _parse_row(path, line, values, delimiter != ",")
-                key = (code, year, band)
-                if key in first_line:
-                    raise InputError(
-                        path, f"line {line}: columns 'municipality_code', 'year', 'age_band': "
-                        f"{code} {year} {band} repeats line {first_line[key]}"
-                    )
-                first_line[key] = line
-                table.setdefault((code, year), {})[band] = factor
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise InputError(path, f"cannot read as a UTF-8 CSV: {exc}") from exc
+    rows, lines, decimal_comma = _csv.read_table(path, f"columns {list(COLUMNS)}")
+    missing = [c for c in COLUMNS if c not in rows.columns]
+    if missing:
+        raise InputError(path, f"missing column(s) {missing}; found {list(rows.columns)}")
+    table: dict[tuple[str, int], dict[str, float]] = {}
+    first_line: dict[tuple[str, int, str], int] = {}
+    for line, values in zip(lines.tolist(), rows[list(COLUMNS)].to_dict(orient="records")):
+        code, year, band, factor = _parse_row(path, line, values, decimal_comma)
+        key = (code, year, band)
+        if key in first_line:
+            raise InputError(
+                path, f"line {line}: columns 'municipality_code', 'year', 'age_band': "
+                f"{code} {year} {band} repeats line {first_line[key]}"
+            )
+        first_line[key] = line
+        table.setdefault((code, year), {})[band] = factor
     if not table:
         raise InputError(path, "no data rows; expected factors per municipality, year and band")
     return Projection(path=path, table=table)
