@@ -38,3 +38,21 @@ def make_network(coords, edges, *, speed_ms: float = 1.0, mode: str = "walk",
 def both_ways(pairs):
     """Directed edges in both directions for each undirected pair."""
     return [(u, v) for u, v in pairs] + [(v, u) for u, v in pairs]
+
+
+def street_grid(rng, k: int, jitter_m: float):
+    """A k x k street lattice 100 m apart, nodes jittered by up to ``jitter_m``
+    (0 gives exact distances, hence ties), some streets one-way either way.
+
+    Returns node coordinates and directed edges for :func:`make_network`.
+    """
+    coords = [(i * 100.0 + rng.uniform(-jitter_m, jitter_m),
+               j * 100.0 + rng.uniform(-jitter_m, jitter_m))
+              for i in range(k) for j in range(k)]
+    pairs = [(i * k + j, i * k + j + 1) for i in range(k) for j in range(k - 1)]
+    pairs += [(i * k + j, (i + 1) * k + j) for i in range(k - 1) for j in range(k)]
+    edges = []
+    for u, v in pairs:
+        r = rng.uniform()
+        edges += [(u, v)] if r < 0.2 else [(v, u)] if r < 0.4 else [(u, v), (v, u)]
+    return coords, edges

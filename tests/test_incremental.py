@@ -10,7 +10,7 @@ from hypothesis import given, settings as hsettings, strategies as st
 from bereikbaarheid.config import Settings
 from bereikbaarheid.measures import access
 
-from netutil import make_network
+from netutil import make_network, street_grid
 
 # Walk and car on one network (the car run adds the CBS distance); short
 # thresholds so that counts differ between cells.
@@ -92,14 +92,7 @@ def _cases(draw):
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     k = draw(st.integers(2, 4))
     jitter = draw(st.sampled_from([0.0, 20.0]))
-    coords = [(i * 100.0 + rng.uniform(-jitter, jitter), j * 100.0 + rng.uniform(-jitter, jitter))
-              for i in range(k) for j in range(k)]
-    pairs = [(i * k + j, i * k + j + 1) for i in range(k) for j in range(k - 1)]
-    pairs += [(i * k + j, (i + 1) * k + j) for i in range(k - 1) for j in range(k)]
-    edges = []
-    for u, v in pairs:  # some streets one-way, in either direction
-        r = rng.uniform()
-        edges += [(u, v)] if r < 0.2 else [(v, u)] if r < 0.4 else [(u, v), (v, u)]
+    coords, edges = street_grid(rng, k, jitter)
     net = make_network(coords, edges)
     spots = []  # on the lattice (quarters of a block, 0 or 10 m off), or anywhere
     for _ in range(12):

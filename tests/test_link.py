@@ -9,7 +9,7 @@ from hypothesis import given, settings as hsettings, strategies as st
 
 from bereikbaarheid.networks import link
 
-from netutil import both_ways, make_network
+from netutil import both_ways, make_network, street_grid
 
 
 def _nx(graph: link.LinkedGraph, unit_s: float = 1000.0) -> nx.DiGraph:
@@ -77,14 +77,7 @@ def test_projection_onto_a_node_reuses_the_node():
 def _grid_case(draw):
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     k = draw(st.integers(2, 4))
-    coords = [(i * 100.0 + rng.uniform(-20, 20), j * 100.0 + rng.uniform(-20, 20))
-              for i in range(k) for j in range(k)]
-    pairs = [(i * k + j, i * k + j + 1) for i in range(k) for j in range(k - 1)]
-    pairs += [(i * k + j, (i + 1) * k + j) for i in range(k - 1) for j in range(k)]
-    edges = []
-    for u, v in pairs:  # some streets one-way, in either direction
-        r = rng.uniform()
-        edges += [(u, v)] if r < 0.2 else [(v, u)] if r < 0.4 else [(u, v), (v, u)]
+    coords, edges = street_grid(rng, k, 20.0)
     n_points = draw(st.integers(1, 6))
     px = rng.uniform(-50, k * 100 + 50, n_points)
     py = rng.uniform(-50, k * 100 + 50, n_points)
