@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from . import _io, _progress, pipeline
+from .config import Settings
 from .errors import ConfigError
 from .measures import access
 from .networks import timetable as timetable_module
@@ -156,7 +157,7 @@ def describe(result: ScenarioResult) -> list[str]:
 
 
 def _changed_facilities(facilities: gpd.GeoDataFrame, scenario: scenario_source.Scenario,
-                        inputs: pipeline.RunInputs, settings) -> gpd.GeoDataFrame:
+                        inputs: pipeline.RunInputs, settings: Settings) -> gpd.GeoDataFrame:
     """The baseline facilities minus the closed ones (order kept), resized, plus
     the added ones at the end: the order a full rerun would number them in."""
     known = set(facilities["facility_id"])
@@ -216,7 +217,8 @@ def _incremental_road(base: access.AccessResult, before: gpd.GeoDataFrame,
 
 
 def _differences(base: pipeline.Measured, new: pipeline.Measured,
-                 scenario: scenario_source.Scenario, settings) -> dict[str, pd.DataFrame]:
+                 scenario: scenario_source.Scenario, settings: Settings
+                 ) -> dict[str, pd.DataFrame]:
     """The four difference tables of a scenario (see :class:`ScenarioResult`)."""
     cells_b, cells_s = base.cells, new.cells
     modes = [m for m in settings.modes if f"{m}_link_m" in cells_b]
