@@ -25,6 +25,17 @@ CAPACITY_UNITS: dict[str, str] = {"gp": "patients", "school": "pupils", "superma
 # CBS age bands (suffix of the grid's aantal_inwoners_* columns).
 AGE_BANDS: tuple[str, ...] = ("0_14", "15_24", "25_44", "45_64", "65_plus")
 DECAY_FUNCTIONS: tuple[str, ...] = ("step", "linear", "exponential", "gaussian")
+# Which facilities count: all of the inputs, also across the border, or only
+# those in the Netherlands (CBS's definition).
+FACILITY_SCOPES: tuple[str, ...] = ("cross-border", "nl-only")
+# CBS's own proximity columns in recent grids (distance over the car road
+# network to the nearest facility in the Netherlands, km) per facility type.
+# CBS's supermarket figure is for *large* supermarkets only.
+CBS_DISTANCE_COLUMNS: dict[str, str] = {
+    "gp": "dichtstbijzijnde_huisartsenpraktijk_afstand_in_km",
+    "school": "dichtstbijzijnde_basisonderwijs_afstand_in_km",
+    "supermarket": "dichtstbijzijnde_grote_supermarkt_afstand_in_km",
+}
 
 # Default car speeds (km/h) per OSM highway class, used when a way has no
 # usable ``maxspeed``. Dutch general limits: 130/100 motorway, 100/80 autoweg
@@ -218,6 +229,24 @@ class Settings:
         ``step`` (1, plain 2SFCA), ``linear`` (1 - t / norm),
         ``exponential`` (exp(-param * t_min)), ``gaussian``
         (exp(-t_min^2 / (2 param^2)), param = sigma in minutes).
+    area_buffer_m
+        The analysis area is the region plus this buffer (15 km): inputs are
+        clipped to it, and facilities within it count, so a GP just outside
+        the region still serves its residents. Cells are those of the region
+        only.
+    facility_scope
+        ``"cross-border"``: every facility of the inputs counts, also those
+        across the border (in the OSM extract or the facility file);
+        ``"nl-only"``: only facilities in a Dutch municipality of the
+        boundary file, as CBS counts them. Travel times, counts and capacity
+        follow this scope.
+    compare_scopes
+        Also compute the other scope's travel times and write, per
+        municipality, the difference between the two (``border.csv``).
+    cbs_distance_columns
+        The grid's CBS proximity column per facility type; when present, the
+        profile lays the engine's CBS-comparable distance beside it
+        (``cbs_comparison.csv``).
     """
 
     crs: str = "EPSG:28992"
@@ -268,6 +297,11 @@ class Settings:
     fca_mode: str = "car"
     fca_decay: str = "step"
     fca_decay_param: float = 0.0
+    area_buffer_m: float = 15000.0
+    facility_scope: str = "cross-border"
+    compare_scopes: bool = True
+    cbs_distance_columns: dict[str, str] = field(
+        default_factory=lambda: dict(CBS_DISTANCE_COLUMNS))
 
     def __post_init__(self) -> None:
         for mode in self.modes:
@@ -291,6 +325,11 @@ class Settings:
                 raise ConfigError(f"facility type {ftype!r} has no rule in facility_tags")
         self._check_transit()
         self._check_capacity()
+        if self.facility_scope not in FACILITY_SCOPES:
+            raise ConfigError(f"facility_scope must be one of {FACILITY_SCOPES}; "
+                              f"got {self.facility_scope!r}")
+        if not self.area_buffer_m >= 0:
+            raise ConfigError(f"area_buffer_m must be >= 0; got {self.area_buffer_m}")
 
     def _check_capacity(self) -> None:
         if not self.gp_patients_per_fte > 0 or not self.default_gp_fte >= 0:
@@ -319,7 +358,9 @@ class Settings:
     def _check_transit(self) -> None:
         if self.pt_date:
             try:
-                datetime.date.fromisoformat(self.pt_date)
+                datetime.date.fromisoformat(str(self.pt_date))
+                if not isinstance(self.pt_date, str):
+                    raise ValueError
             except ValueError:
                 raise ConfigError(f"pt_date must be an ISO date like '2026-03-10'; "
                                   f"got {self.pt_date!r}") from None
