@@ -36,6 +36,14 @@ class CacheError(BereikbaarheidError):
     """A cached network failed verification (it is rebuilt, never trusted)."""
 
 
+class DownloadError(BereikbaarheidError):
+    """A public input could not be downloaded, or its bytes were not the expected ones.
+
+    The message names the source and URL and, where the network was the
+    problem, where to place a file downloaded by hand.
+    """
+
+
 class GtfsError(InputError):
     """A GTFS feed cannot be routed on: it has fatal problems.
 
