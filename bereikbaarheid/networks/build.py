@@ -103,27 +103,71 @@ def build_network(osm: osm_source.OsmData, mode: str, settings: Settings) -> Roa
     edge_time = np.concatenate([time_s[fwd], time_s[bwd]])
     edge_length = np.concatenate([length_m[fwd], length_m[bwd]])
 
-    # Keep the fastest of parallel edges; the stable sort gives ties to the
-    # edge that came first in the file.
-    n_before = int(node_osm_id.shape[0])
-    order = np.lexsort((edge_time, tail.astype(np.int64) * n_before + head))
-    tail, head, edge_way, edge_time, edge_length = (
-        a[order] for a in (tail, head, edge_way, edge_time, edge_length)
+    network, edges = assemble(
+        mode, osm.crs, node_osm_id, node_x, node_y, tail, head,
+        {"time_s": edge_time, "length_m": edge_length, "linkable": linkable[edge_way],
+         "ferry": ferry[edge_way], "way": edge_way},
+        keep_largest_component=settings.keep_largest_component)
+    network.stats.update({
+        "ways_used": int(np.unique(edges["way"]).shape[0]),
+        "ways_cut_at_extract_edge": int(osm.report.get("ways_cut_at_extract_edge", 0)),
+    })
+    _progress.say(
+        f"{mode} network: {network.n_nodes:,} nodes, {network.n_edges:,} edges "
+        f"({network.stats['share_nodes_dropped']:.1%} of nodes outside the largest component "
+        "dropped)"
     )
+    return network
+
+
+def assemble(
+    mode: str, crs: str, node_osm_id: np.ndarray, node_x: np.ndarray, node_y: np.ndarray,
+    tail: np.ndarray, head: np.ndarray, edges: dict[str, np.ndarray], *,
+    keep_largest_component: bool,
+) -> tuple[RoadNetwork, dict[str, np.ndarray]]:
+    """A RoadNetwork from directed edges: the fastest of parallel edges, the
+    largest strongly connected component, nodes in space-filling-curve order,
+    CSR arrays.
+
+    Parameters
+    ----------
+    mode, crs
+        Of the network.
+    node_osm_id, node_x, node_y
+        Per node.
+    tail, head
+        Node index per edge.
+    edges
+        Per-edge arrays: ``time_s``, ``length_m``, ``linkable`` and
+        ``ferry``, and any others (e.g. the way of each edge), carried through
+        every selection and order.
+    keep_largest_component
+        Drop the nodes outside the largest strongly connected component.
+
+    Returns
+    -------
+    network, edges
+        The validated network (``stats``: nodes before and after the
+        component filter, edges, share dropped, ferry edges) and the final
+        per-edge arrays in CSR order.
+    """
+    # Keep the fastest of parallel edges; the stable sort gives ties to the
+    # edge that came first.
+    n_before = int(node_osm_id.shape[0])
+    order = np.lexsort((edges["time_s"], tail.astype(np.int64) * n_before + head))
+    tail, head = tail[order], head[order]
+    edges = {k: a[order] for k, a in edges.items()}
     first_of_pair = np.ones(tail.shape[0], dtype=bool)
     first_of_pair[1:] = (tail[1:] != tail[:-1]) | (head[1:] != head[:-1])
-    tail, head, edge_way, edge_time, edge_length = (
-        a[first_of_pair] for a in (tail, head, edge_way, edge_time, edge_length)
-    )
+    tail, head = tail[first_of_pair], head[first_of_pair]
+    edges = {k: a[first_of_pair] for k, a in edges.items()}
 
-    if settings.keep_largest_component:
+    if keep_largest_component:
         keep_node = _largest_scc(tail, head, n_before)
         keep_edge = keep_node[tail] & keep_node[head]
         new_index = np.cumsum(keep_node) - 1
-        tail, head, edge_way, edge_time, edge_length = (
-            a[keep_edge] for a in (tail, head, edge_way, edge_time, edge_length)
-        )
-        tail, head = new_index[tail], new_index[head]
+        tail, head = new_index[tail[keep_edge]], new_index[head[keep_edge]]
+        edges = {k: a[keep_edge] for k, a in edges.items()}
         node_osm_id, node_x, node_y = node_osm_id[keep_node], node_x[keep_node], node_y[keep_node]
 
     # Number the nodes along a space-filling curve, so that nodes near each
@@ -136,41 +180,34 @@ def build_network(osm: osm_source.OsmData, mode: str, settings: Settings) -> Roa
     node_osm_id, node_x, node_y = node_osm_id[order], node_x[order], node_y[order]
     tail, head = rank[tail], rank[head]
     by_pair = np.lexsort((head, tail))
-    tail, head, edge_way, edge_time, edge_length = (
-        a[by_pair] for a in (tail, head, edge_way, edge_time, edge_length)
-    )
+    tail, head = tail[by_pair], head[by_pair]
+    edges = {k: a[by_pair] for k, a in edges.items()}
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(tail, minlength=n), out=indptr[1:])
-    edge_ferry = ferry[edge_way]
+    edge_ferry = np.ascontiguousarray(edges["ferry"], dtype=bool)
     stats = {
         "nodes_before_scc": n_before,
         "nodes": n,
         "edges": int(tail.shape[0]),
         "share_nodes_dropped": float(1.0 - n / n_before) if n_before else 0.0,
-        "ways_used": int(np.unique(edge_way).shape[0]),
-        "ways_cut_at_extract_edge": int(osm.report.get("ways_cut_at_extract_edge", 0)),
         "ferry_edges": int(edge_ferry.sum()),
     }
     network = RoadNetwork(
         mode=mode,
-        crs=osm.crs,
+        crs=crs,
         node_x=np.ascontiguousarray(node_x, dtype=np.float64),
         node_y=np.ascontiguousarray(node_y, dtype=np.float64),
         node_osm_id=np.ascontiguousarray(node_osm_id, dtype=np.int64),
         indptr=indptr,
         indices=head.astype(np.int32),
-        edge_time_s=np.ascontiguousarray(edge_time, dtype=np.float64),
-        edge_length_m=np.ascontiguousarray(edge_length, dtype=np.float64),
-        edge_linkable=np.ascontiguousarray(linkable[edge_way], dtype=bool),
-        edge_ferry=np.ascontiguousarray(edge_ferry, dtype=bool),
+        edge_time_s=np.ascontiguousarray(edges["time_s"], dtype=np.float64),
+        edge_length_m=np.ascontiguousarray(edges["length_m"], dtype=np.float64),
+        edge_linkable=np.ascontiguousarray(edges["linkable"], dtype=bool),
+        edge_ferry=edge_ferry,
         stats=stats,
     )
     network.validate()
-    _progress.say(
-        f"{mode} network: {n:,} nodes, {stats['edges']:,} edges "
-        f"({stats['share_nodes_dropped']:.1%} of nodes outside the largest component dropped)"
-    )
-    return network
+    return network, edges
 
 
 def _way_attributes(osm: osm_source.OsmData, mode: str, settings: Settings
