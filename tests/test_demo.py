@@ -32,6 +32,14 @@ POPULATION_COLUMNS = (
     "aantal_part_huishoudens", "stedelijkheid",
 )
 AGE_COLUMNS = POPULATION_COLUMNS[3:8]
+# CBS's own proximity figures, as recent grids carry them.
+PROXIMITY_COLUMNS = (
+    "dichtstbijzijnde_huisartsenpraktijk_afstand_in_km",
+    "dichtstbijzijnde_basisonderwijs_afstand_in_km",
+    "dichtstbijzijnde_grote_supermarkt_afstand_in_km",
+    "huisartsenpraktijk_aantal_binnen_1_km", "huisartsenpraktijk_aantal_binnen_3_km",
+    "huisartsenpraktijk_aantal_binnen_5_km",
+)
 FILES = ("demo.osm.pbf", "grid_100m.gpkg", "grid_500m.gpkg", "gemeenten.gpkg",
          "facilities.csv", "projection.csv", "run.toml")
 TO_RD = pyproj.Transformer.from_crs("EPSG:4326", "EPSG:28992", always_xy=True)
@@ -300,7 +308,8 @@ def test_facility_supply_follows_dutch_densities(demo_region, facilities):
 
 def test_grid_has_the_cbs_layer_columns_and_crs(demo_region, grid):
     assert [name for name, _ in pyogrio.list_layers(demo_region.grid_100m)] == ["vierkant_100m"]
-    assert list(grid.columns) == ["crs28992res100m", *POPULATION_COLUMNS, "geometry"]
+    assert list(grid.columns) == ["crs28992res100m", *POPULATION_COLUMNS, *PROXIMITY_COLUMNS,
+                                  "geometry"]
     assert grid.crs.to_epsg() == 28992
     for column in POPULATION_COLUMNS:
         assert grid[column].dtype == np.int64, column
@@ -362,7 +371,8 @@ def test_grids_cover_only_the_dutch_side_inside_the_municipalities(demo_region, 
 
 def test_500m_grid_holds_the_same_people(demo_region, grid):
     coarse = pyogrio.read_dataframe(demo_region.grid_500m, layer="vierkant_500m")
-    assert list(coarse.columns) == ["crs28992res500m", *POPULATION_COLUMNS, "geometry"]
+    assert list(coarse.columns) == ["crs28992res500m", *POPULATION_COLUMNS, *PROXIMITY_COLUMNS,
+                                    "geometry"]
     fine_total = grid.loc[grid["aantal_inwoners"] >= 0, "aantal_inwoners"].sum()
     coarse_total = coarse.loc[coarse["aantal_inwoners"] >= 0, "aantal_inwoners"].sum()
     assert abs(coarse_total - fine_total) < 0.02 * fine_total
