@@ -1,27 +1,43 @@
-"""Command line: ``bereikbaarheid demo``, ``run CONFIG.toml``, ``scenario CONFIG.toml
-SCENARIO.toml`` and ``gtfs-check FEED``."""
+"""Command line: ``bereikbaarheid demo``, ``run``, ``scenario``, ``regions``, ``download``
+and ``gtfs-check``."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import datetime
 import os
 import sys
 import time
+import tomllib
 from pathlib import Path
 
 from . import _progress, pipeline, scenario
-from .errors import BereikbaarheidError
+from .config import Settings
+from .errors import BereikbaarheidError, ConfigError
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``bereikbaarheid`` command."""
-    parser = _parser()
-    args = parser.parse_args(argv)
-    _progress.set_quiet(args.quiet)
-    start = time.perf_counter()
+    args = _parser().parse_args(argv)
+    _progress.set_quiet(getattr(args, "quiet", False))
+    try:
+        return _dispatch(args, time.perf_counter())
+    except BrokenPipeError:  # output piped into e.g. `head`: the work itself succeeded
+        sys.stdout = open(os.devnull, "w")
+        return 0
+
+
+def _dispatch(args: argparse.Namespace, start: float) -> int:
     if args.command == "gtfs-check":
         return _gtfs_check(args)
+    if args.command == "regions":
+        return _regions(args)
+    if args.command == "download":
+        return _download(args)
     try:
+        if args.command == "run" and args.all_regions:
+            return _run_all(args, start)
         if args.command == "demo":
             result = _demo(args)
             print(f"demo inputs: {args.folder}")
@@ -33,16 +49,11 @@ def main(argv: list[str] | None = None) -> int:
             _print_scenario(outcome, time.perf_counter() - start)
             return 0
         else:
-            config = pipeline.RunConfig.from_toml(
-                args.config, output_dir=args.output, cache_dir=args.cache)
-            result = pipeline.run_profile(config)
+            result = pipeline.run_profile(_run_config(args))
     except BereikbaarheidError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    try:
-        _print_summary(result, time.perf_counter() - start)
-    except BrokenPipeError:  # output piped into e.g. `head`: the run itself succeeded
-        sys.stdout = open(os.devnull, "w")
+    _print_summary(result, time.perf_counter() - start)
     return 0
 
 
@@ -63,8 +74,56 @@ def _parser() -> argparse.ArgumentParser:
                       help="facility source: the demo's register with capacities (csv, "
                            "default) or the OSM tags (default capacities)")
 
-    run = sub.add_parser("run", help="profile a region from a TOML run configuration")
-    run.add_argument("config", type=Path, help="run configuration (see examples/run.toml)")
+    run = sub.add_parser(
+        "run", help="profile a region: from a TOML run configuration, or an NPVR region "
+                    "(--region, --all-regions) on national inputs given by the flags")
+    run.add_argument("config", type=Path, nargs="?", default=None,
+                     help="run configuration (see examples/run.toml); flags override it")
+    where = run.add_mutually_exclusive_group()
+    where.add_argument("--region", default=None,
+                       help="an NPVR region id (see `bereikbaarheid regions`)")
+    where.add_argument("--all-regions", action="store_true",
+                       help="every region of the registry, clipping the inputs in one pass")
+    where.add_argument("--municipalities", default=None,
+                       help="a custom region: comma-separated municipality codes "
+                            "(GM0400,GM0441); name it with --name")
+    where.add_argument("--polygon", type=Path, default=None,
+                       help="a custom region: polygon file (any CRS); name it with --name")
+    run.add_argument("--name", default=None, help="name (output folder) of a custom region")
+    run.add_argument("--osm", type=Path, default=None, help="OpenStreetMap .osm.pbf")
+    run.add_argument("--gtfs", type=Path, nargs="+", default=None, help="GTFS feeds")
+    run.add_argument("--grid", type=Path, default=None, help="CBS grid GeoPackage")
+    run.add_argument("--boundaries", type=Path, default=None,
+                     help="municipality boundaries (GeoPackage/GeoJSON, any CRS)")
+    run.add_argument("--facilities", default=None,
+                     help="'osm' (the OSM tags) or a facility file (CSV/GeoPackage)")
+    run.add_argument("--registry", type=Path, default=None,
+                     help="region registry file replacing the packaged one")
+    run.add_argument("--network", action="append", default=[], metavar="MODE=FILE",
+                     help="a road network of one's own for a mode: an OSMnx GraphML or an "
+                          "OSM XML file (e.g. --network walk=walk.graphml; repeatable)")
+    run.add_argument("--no-clip", action="store_true",
+                     help="use the inputs as they are (already regional extracts)")
+    run.add_argument("--set", dest="overrides", action="append", default=[],
+                     metavar="KEY=VALUE",
+                     help="override a setting, e.g. --set pt_date=2026-03-10 or "
+                          "--set facility_scope=nl-only (TOML values; repeatable)")
+
+    listing = sub.add_parser("regions", help="list the NPVR regions and their municipalities")
+    listing.add_argument("--registry", type=Path, default=None,
+                         help="region registry file replacing the packaged one")
+    listing.add_argument("--boundaries", type=Path, default=None,
+                         help="check every code against this boundary file")
+
+    fetch = sub.add_parser("download", help="download the public inputs (OSM, GTFS, CBS "
+                                            "grid, boundaries) into a folder")
+    fetch.add_argument("names", nargs="*", help="sources to fetch (default: see --list)")
+    fetch.add_argument("--folder", type=Path, default=Path("downloads"),
+                       help="download folder (default: downloads)")
+    fetch.add_argument("--sources", type=Path, default=None,
+                       help="sources file (TOML) replacing the packaged one")
+    fetch.add_argument("--list", action="store_true", help="list the known sources")
+    fetch.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
 
     check = sub.add_parser(
         "gtfs-check", help="validate GTFS feeds and list every problem (file, row, field)")
@@ -91,6 +150,157 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("-q", "--quiet", action="store_true",
                        help="no progress bars or step messages")
     return parser
+
+
+def _run_config(args: argparse.Namespace, region_id: str | None = None) -> pipeline.RunConfig:
+    """The run configuration of ``run``: the TOML file (if any) with the flags over it."""
+    inputs = {"osm": args.osm, "grid": args.grid, "municipalities": args.boundaries,
+              "facilities": args.facilities,
+              "gtfs": None if args.gtfs is None else tuple(args.gtfs),
+              "registry": args.registry, "output_dir": args.output, "cache_dir": args.cache}
+    if args.network:
+        pairs = [item.partition("=") for item in args.network]
+        bad = [item for item, (mode, sep, file) in zip(args.network, pairs)
+               if not sep or not mode or not file]
+        if bad:
+            raise ConfigError(f"--network {bad[0]!r}: expected MODE=FILE, e.g. walk=walk.graphml")
+        inputs["networks"] = {mode: Path(file) for mode, _, file in pairs}
+    region_id = region_id or args.region
+    if region_id is not None:
+        inputs.update(region=region_id, region_id=region_id, municipality_codes=(),
+                      region_polygon=None, clip=True)
+    elif args.municipalities is not None:
+        codes = tuple(c.strip() for c in args.municipalities.split(",") if c.strip())
+        inputs.update(region=args.name or "custom", region_id=None, municipality_codes=codes,
+                      region_polygon=None, clip=True)
+    elif args.polygon is not None:
+        inputs.update(region=args.name or args.polygon.stem, region_id=None,
+                      municipality_codes=(), region_polygon=args.polygon, clip=True)
+    if args.no_clip:
+        inputs["clip"] = False
+    if args.config is not None:
+        config = pipeline.RunConfig.from_toml(args.config, **inputs)
+        return dataclasses.replace(config, settings=_settings(args.overrides, config.settings))
+    inputs["settings"] = _settings(args.overrides, Settings())
+    missing = [f"--{flag}" for flag, key in (("osm", "osm"), ("grid", "grid"),
+                                              ("boundaries", "municipalities"))
+               if inputs[key] is None]
+    if "region" not in inputs:
+        missing.append("--region (or a config file)")
+    if missing:
+        raise ConfigError(f"run needs a configuration file or {', '.join(missing)}")
+    values = {k: v for k, v in inputs.items() if v is not None}
+    values.setdefault("facilities", "osm")
+    return pipeline.RunConfig(**values)
+
+
+def _settings(overrides: list[str], base: "Settings") -> "Settings":
+    """``base`` with ``KEY=VALUE`` overrides (values in TOML syntax; bare words
+    are strings)."""
+    if not overrides:
+        return base
+    values = base.to_dict()
+    for item in overrides:
+        key, sep, text = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--set {item!r}: expected KEY=VALUE")
+        try:
+            value = tomllib.loads(f"v = {text}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = text
+        if isinstance(value, (datetime.date, datetime.time)):
+            value = value.isoformat()  # a TOML date: settings hold ISO text
+        values[key.strip()] = value
+    return Settings.from_dict(values)
+
+
+def _run_all(args: argparse.Namespace, start: float) -> int:
+    """Every registry region: clip the national inputs for all in one pass, then
+    profile each; a region that fails is reported and the others still run."""
+    from . import regional
+    from .sources import boundaries
+
+    base = _run_config(args, region_id="all")
+    names = regional.region_names(None, base.registry)
+    configs = {name: _run_config(args, region_id=name) for name in names}
+    munis = boundaries.read_municipalities(base.municipalities, base.settings)
+    if not args.no_clip:
+        areas = {}
+        for name, config in configs.items():
+            try:
+                areas[name] = regional.resolve(config, munis).area
+            except BereikbaarheidError:
+                pass  # reported by its own run below
+        regional.clipped_inputs(base, areas)
+    failed = 0
+    for name, config in configs.items():
+        _progress.say(f"region {name}")
+        try:
+            result = pipeline.run_profile(config)
+        except BereikbaarheidError as exc:
+            failed += 1
+            print(f"{name}: error: {exc}", file=sys.stderr)
+            continue
+        region = result.summary[result.summary["level"] == "region"]
+        gp = region[(region["type"] == "gp") & (region["mode"] == "car")]
+        median = f"{gp['median_time_s'].iloc[0] / 60:.1f} min" if len(gp) else "n/a"
+        print(f"{name}: {len(result.cells)} cells, {region['population'].iloc[0]:,.0f} "
+              f"inhabitants, median car time to a GP {median}; written "
+              f"{result.files['manifest'].parent}")
+    print(f"{len(configs) - failed} of {len(configs)} regions written in "
+          f"{time.perf_counter() - start:.1f}s" + (f"; {failed} failed" if failed else ""))
+    return 1 if failed else 0
+
+
+def _regions(args: argparse.Namespace) -> int:
+    """List the registry; with --boundaries, check every code is in the file."""
+    from .sources import boundaries, regions
+
+    try:
+        registry = regions.read_registry(args.registry)
+        munis = (None if args.boundaries is None
+                 else boundaries.read_municipalities(args.boundaries, Settings()))
+    except BereikbaarheidError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    missing_any = False
+    for spec in registry.values():
+        confidence = f" ({spec.confidence})" if spec.confidence else ""
+        print(f"{spec.id:<26}{spec.name}{confidence}: {len(spec.codes)} municipalities")
+        print("    " + ", ".join(f"{c} {n}" for c, n in spec.municipalities.items()))
+        if munis is not None:
+            region = regions.resolve_region(spec, munis, Settings(), strict=False)
+            if region.missing:
+                missing_any = True
+                print("    absent from the boundary file: "
+                      + ", ".join(f"{c} {n}" for c, n in region.missing))
+            else:
+                print(f"    all found; {region.polygon.area / 1e6:,.0f} km2")
+    return 1 if missing_any else 0
+
+
+def _download(args: argparse.Namespace) -> int:
+    """Fetch the named sources (or list them)."""
+    from .sources import download
+
+    try:
+        sources = download.read_sources(args.sources)
+        if args.list or not args.names:
+            for line in download.describe(sources):
+                print(line)
+            if not args.names:
+                print("name the sources to fetch, e.g. `bereikbaarheid download gemeenten`")
+            return 0
+        fetched = download.fetch(args.names, args.folder, sources=sources,
+                                 progress=not args.quiet)
+    except BereikbaarheidError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for item in fetched:
+        print(f"{item.name}: {item.status} {item.path} ({item.bytes:,} bytes, "
+              f"sha256 {item.sha256})")
+    print(f"checksums recorded in {Path(args.folder) / 'checksums.json'}")
+    return 0
 
 
 def _gtfs_check(args: argparse.Namespace) -> int:

@@ -17,7 +17,7 @@ import pandas as pd
 # Bump the major version when a column is renamed or removed or its meaning
 # changes; the minor version when columns are added. Documented in
 # profiles/README.md.
-SCHEMA_VERSION = "1.2.0"
+SCHEMA_VERSION = "1.3.0"
 
 FILES = {
     "cells": "cells.parquet",
@@ -27,6 +27,8 @@ FILES = {
     "gtfs_issues": "gtfs_issues.csv",
     "facilities": "facilities.csv",
     "capacity": "capacity.csv",
+    "border": "border.csv",
+    "cbs_comparison": "cbs_comparison.csv",
 }
 # The GTFS validation report: one row per problem found in a feed.
 GTFS_ISSUE_COLUMNS = ("feed", "file", "row", "field", "severity", "message")
@@ -60,7 +62,9 @@ def write_profile(
     dict
         The final path of each file written, by the keys of ``FILES``.
     """
-    optional = {"gtfs_issues": gtfs_issues, "facilities": facilities, "capacity": capacity}
+    optional = {"gtfs_issues": gtfs_issues, "facilities": facilities, "capacity": capacity,
+                # Written as ``extra`` tables when the run has them.
+                "border": None, "cbs_comparison": None}
     written = {k: v for k, v in FILES.items() if optional.get(k, summary) is not None}
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)

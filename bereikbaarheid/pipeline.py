@@ -15,14 +15,15 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import _io, _progress, export, profile
-from .config import TRANSIT_MODE, Settings
+from . import _io, _progress, export, profile, regional
+from .config import ROAD_MODES, TRANSIT_MODE, Settings
 from .errors import ConfigError, InputError
-from .measures import access, capacity, transit
-from .networks import cache
-from .sources import boundaries, facilities as facility_source, grid as grid_source
+from .measures import access, border, capacity, cbs, transit
+from .networks import cache, external
+from .sources import boundaries, facilities as facility_source, grid as grid_source, regions
 
 _INPUT_KEYS = ("osm", "grid", "municipalities", "facilities", "gtfs")
+_REGION_KEYS = ("name", "id", "municipalities", "polygon", "registry")
 _PACKAGES = ("bereikbaarheid", "numpy", "scipy", "pandas", "numba", "geopandas",
              "shapely", "pyogrio", "pyproj", "pyarrow", "osmium")
 
@@ -35,6 +36,7 @@ class RunConfig:
     ----------
     region
         Name of the region; the profile goes to ``output_dir / region``.
+        For an NPVR region it is the registry id (``zeeuws-vlaanderen``).
     osm
         OpenStreetMap ``.osm.pbf`` covering the region (and a margin).
     grid
@@ -50,6 +52,21 @@ class RunConfig:
         the ``pt`` mode.
     municipality_codes
         Restrict the region to these municipalities (all when empty).
+    region_id
+        An NPVR region of the registry (``bereikbaarheid regions`` lists
+        them): its municipalities make the region.
+    region_polygon
+        A polygon file (any CRS) that is the region instead.
+    registry
+        A region registry file replacing the packaged one.
+    clip
+        Clip the OSM and GTFS inputs to the analysis area (region plus
+        ``settings.area_buffer_m``) before building; the clipped files are
+        cached. For national or provincial extracts.
+    networks
+        Road mode -> a network of one's own instead of the one built from
+        ``osm``: a GraphML file saved by OSMnx or an OSM XML file (see
+        :mod:`bereikbaarheid.networks.external`); it is not clipped.
     output_dir, cache_dir
         Where profiles and cached networks go.
     settings
@@ -63,9 +80,28 @@ class RunConfig:
     facilities: str | Path = "osm"
     gtfs: tuple[Path, ...] = ()
     municipality_codes: tuple[str, ...] = ()
+    region_id: str | None = None
+    region_polygon: Path | None = None
+    registry: Path | None = None
+    clip: bool = False
+    networks: dict[str, Path] = field(default_factory=dict)
     output_dir: Path = Path("profiles")
     cache_dir: Path = Path("network_cache")
     settings: Settings = field(default_factory=Settings)
+
+    def __post_init__(self) -> None:
+        # Paths may be given as text from Python.
+        for name in ("osm", "grid", "municipalities", "output_dir", "cache_dir"):
+            setattr(self, name, Path(getattr(self, name)))
+        for name in ("region_polygon", "registry"):
+            if getattr(self, name) is not None:
+                setattr(self, name, Path(getattr(self, name)))
+        if str(self.facilities) != "osm":
+            self.facilities = Path(self.facilities)
+        if isinstance(self.gtfs, (str, Path)):
+            self.gtfs = (self.gtfs,)
+        self.gtfs = tuple(Path(g) for g in self.gtfs)
+        self.networks = {str(mode): Path(p) for mode, p in self.networks.items()}
 
     @classmethod
     def from_toml(cls, path: str | Path, **overrides: Any) -> "RunConfig":
@@ -88,19 +124,35 @@ class RunConfig:
         inputs = data.get("inputs", {})
         output = data.get("output", {})
         missing = [k for k in ("osm", "grid", "municipalities") if k not in inputs]
-        if "name" not in region or missing:
-            raise ConfigError(f"{path}: needs [region] name and [inputs] osm, grid, "
+        if not ("name" in region or "id" in region) or missing:
+            raise ConfigError(f"{path}: needs [region] name (or id) and [inputs] osm, grid, "
                               f"municipalities (missing: {missing or ['name']})")
-        extra = sorted(set(inputs) - set(_INPUT_KEYS))
+        extra = sorted(set(inputs) - set(_INPUT_KEYS) - {"clip", "networks"})
         if extra:
-            raise ConfigError(f"{path}: unknown input(s) {extra}; expected {list(_INPUT_KEYS)}")
+            raise ConfigError(f"{path}: unknown input(s) {extra}; expected "
+                              f"{[*_INPUT_KEYS, 'clip', 'networks']}")
+        extra = sorted(set(region) - set(_REGION_KEYS))
+        if extra:
+            raise ConfigError(f"{path}: unknown [region] key(s) {extra}; expected "
+                              f"{list(_REGION_KEYS)}")
         base = path.parent
         fac = inputs.get("facilities", "osm")
+        own = inputs.get("networks", {})
+        if not isinstance(own, dict):
+            raise ConfigError(f"{path}: [inputs.networks] must map a road mode to a file, "
+                              'e.g. walk = "walk.graphml"')
         gtfs = inputs.get("gtfs", [])
         gtfs = [gtfs] if isinstance(gtfs, str) else list(gtfs)
+        region_id = region.get("id")
+        polygon = region.get("polygon")
         values: dict[str, Any] = {
-            "region": str(region["name"]),
+            "region": str(region.get("name", region_id)),
+            "region_id": region_id,
+            "region_polygon": None if polygon is None else base / polygon,
+            "registry": None if "registry" not in region else base / region["registry"],
+            "clip": bool(inputs.get("clip", region_id is not None or polygon is not None)),
             "municipality_codes": tuple(region.get("municipalities", ())),
+            "networks": {str(mode): base / file for mode, file in own.items()},
             "osm": base / inputs["osm"],
             "grid": base / inputs["grid"],
             "municipalities": base / inputs["municipalities"],
@@ -148,6 +200,7 @@ class RunInputs:
     facilities: gpd.GeoDataFrame
     warnings: list[str]
     timings: _progress.Timings
+    region: regions.Region
 
 
 @dataclass
@@ -161,6 +214,7 @@ class Measured:
     facilities: gpd.GeoDataFrame
     transit_report: dict[str, Any]
     warnings: list[str]
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
 def run_profile(config: RunConfig) -> ProfileResult:
@@ -181,33 +235,56 @@ def prepare(config: RunConfig) -> RunInputs:
             raise InputError(path, f"{key} input not found")
     if config.gtfs and TRANSIT_MODE in settings.modes and not settings.pt_date:
         raise ConfigError("public transport needs an analysis date: set [settings] pt_date "
-                          "(e.g. \"2026-03-10\"), a day inside the GTFS feed's service period")
+                          "(e.g. \"2026-03-10\"; on the command line --set pt_date=2026-03-10), a day "
+                          "inside the GTFS feed's service period")
 
     with timings.step("read_inputs"):
-        all_munis, cells, grid_report = _read_cells(config, warnings)
+        _progress.say(f"reading municipalities {config.municipalities}")
+        all_munis = boundaries.read_municipalities(config.municipalities, settings)
+        region = regional.resolve(config, all_munis)
+        cells, grid_report = _read_cells(config, region, all_munis, warnings)
 
+    osm_path, gtfs_paths, clip_report = Path(config.osm), tuple(config.gtfs), None
+    if config.clip:
+        with timings.step("clip_inputs"):
+            osm_path, gtfs_paths, clip_report = regional.clipped_inputs(
+                config, {config.region: region.area})[config.region]
+
+    own = {mode: Path(p) for mode, p in config.networks.items()}
+    unknown = sorted(set(own) - set(ROAD_MODES))
+    if unknown:
+        raise ConfigError(f"[inputs.networks]: {unknown} are not road modes {ROAD_MODES}")
     with timings.step("networks"):
-        _progress.say(f"road networks from {config.osm}")
+        _progress.say(f"road networks from {osm_path}")
         networks, osm_facilities, cache_report = cache.load_or_build(
-            config.osm, settings, cache_dir=config.cache_dir)
+            osm_path, settings, cache_dir=config.cache_dir,
+            modes=tuple(m for m in settings.road_modes if m not in own))
+        for mode, source in own.items():
+            if mode in settings.road_modes:
+                _progress.say(f"{mode} network from {source}")
+                networks[mode], cache_report[mode] = external.load_or_build_external(
+                    source, mode, settings, cache_dir=config.cache_dir)
+        networks = {mode: networks[mode] for mode in settings.road_modes}
+    if clip_report is not None:
+        cache_report["clipped_inputs"] = clip_report
 
     timetable, transit_report = None, {"status": "not requested"}
     if TRANSIT_MODE in settings.modes:
-        if not config.gtfs:
+        if not gtfs_paths:
             transit_report = {"status": "skipped", "reason": "no GTFS input"}
         else:
             with timings.step("transit_network"):
                 timetable, transit_report = cache.load_or_build_timetable(
-                    config.gtfs, networks["walk"], settings, cache_dir=config.cache_dir,
+                    gtfs_paths, networks["walk"], settings, cache_dir=config.cache_dir,
                     area=_transit_area(cells, settings))
             warnings.extend(_gtfs_warnings(transit_report))
 
     with timings.step("facilities"):
-        fac = _facilities(config, osm_facilities, all_munis, warnings)
+        fac = _facilities(config, osm_facilities, all_munis, region, warnings)
     return RunInputs(config=config, cells=cells, all_municipalities=all_munis,
                      grid_report=grid_report, networks=networks, cache_report=cache_report,
                      timetable=timetable, transit_report=transit_report, facilities=fac,
-                     warnings=warnings, timings=timings)
+                     warnings=warnings, timings=timings, region=region)
 
 
 def measure(inputs: RunInputs, *, cells: gpd.GeoDataFrame | None = None,
@@ -220,8 +297,12 @@ def measure(inputs: RunInputs, *, cells: gpd.GeoDataFrame | None = None,
     measures ``road``; each defaults to the prepared one.
     """
     config, settings, timings = inputs.config, inputs.config.settings, inputs.timings
+    # The scope comparison is a property of the baseline's inputs; a
+    # scenario's tables differ from its baseline in its changes only.
+    compare = settings.compare_scopes and facilities is None and road is None
     cells = inputs.cells if cells is None else cells
-    fac = inputs.facilities if facilities is None else facilities
+    every = inputs.facilities if facilities is None else facilities
+    fac = _in_scope(every, settings.facility_scope)
     timetable = inputs.timetable if timetable is None else timetable
     warnings = list(inputs.warnings)
     transit_report = dict(inputs.transit_report)
@@ -237,9 +318,25 @@ def measure(inputs: RunInputs, *, cells: gpd.GeoDataFrame | None = None,
             tables.append(pt.table)
             transit_report["access"] = pt.report
 
+    other = border.other_scope(settings.facility_scope)
+    other_fac = _in_scope(every, other)
+    if compare and len(other_fac) != len(fac):
+        with timings.step("other_scope"):
+            _progress.say(f"travel times with facilities {other} for the comparison")
+            tables.append(border.scope_time_columns(
+                access.compute_access(inputs.networks, x, y, other_fac, settings).table, other))
+            if timetable is not None:
+                tables.append(border.scope_time_columns(transit.compute_transit(
+                    timetable, inputs.networks, x, y, other_fac, settings).table, other))
+    elif compare:
+        warnings.append("no facility abroad in the analysis area: cross-border and nl-only "
+                        "give the same times, no border comparison written")
+
     with timings.step("capacity"):
         attrs = cells.drop(columns="geometry")
         cell_table = pd.concat([attrs, *tables], axis=1)
+        cbs_cells = cbs.compare_cells(cell_table, settings, settings.cbs_distance_columns)
+        cell_table = pd.concat([cell_table, cbs_cells], axis=1)
         gaps = None
         if settings.fca_mode in settings.modes:
             gaps = _capacity(cell_table, fac, inputs.networks, settings, config.region)
@@ -252,8 +349,24 @@ def measure(inputs: RunInputs, *, cells: gpd.GeoDataFrame | None = None,
     with timings.step("profile"):
         summary = _rounded(profile.summarise(
             cell_table, config.region, config.region, settings))
+        tables_out = {}
+        if any(c.endswith(f"_{border.SCOPE_TAGS[other]}_time_s") for c in cell_table.columns):
+            tables_out[export.FILES["border"]] = _rounded(border.compare_scopes(
+                cell_table, settings, config.region, config.region))
+        if len(cbs_cells.columns):
+            tables_out[export.FILES["cbs_comparison"]] = _rounded(cbs.compare_areas(
+                cell_table, settings, config.region, config.region,
+                settings.cbs_distance_columns))
     return Measured(cells=cell_table, summary=summary, gaps=gaps, access=road,
-                    facilities=fac, transit_report=transit_report, warnings=warnings)
+                    facilities=fac, transit_report=transit_report, warnings=warnings,
+                    tables=tables_out)
+
+
+def _in_scope(facilities: gpd.GeoDataFrame, scope: str) -> gpd.GeoDataFrame:
+    """The facilities that count in ``scope``: all, or the domestic ones."""
+    if scope == "cross-border" or "domestic" not in facilities:
+        return facilities
+    return facilities.loc[facilities["domestic"].to_numpy(bool)].reset_index(drop=True)
 
 
 def write(inputs: RunInputs, measured: Measured, folder: Path,
@@ -267,6 +380,12 @@ def write(inputs: RunInputs, measured: Measured, folder: Path,
     manifest = _manifest(config, inputs.grid_report, measured.facilities,
                          inputs.cache_report, measured.access.report, transit_report,
                          measured.warnings, inputs.timings)
+    manifest["area"] = _area_manifest(inputs.region)
+    manifest["facility_scope"] = {
+        "scope": config.settings.facility_scope,
+        "compared_with": (border.other_scope(config.settings.facility_scope)
+                          if export.FILES["border"] in measured.tables else None),
+    }
     manifest.update(extra or {})
     issues = (pd.DataFrame(transit_report["issues"], columns=export.GTFS_ISSUE_COLUMNS)
               if "issues" in transit_report else None)
@@ -276,41 +395,45 @@ def write(inputs: RunInputs, measured: Measured, folder: Path,
     areas = None if gaps is None else _rounded(gaps.areas)
     files = export.write_profile(folder, measured.cells, measured.summary, manifest,
                                  gtfs_issues=issues, facilities=facilities, capacity=areas,
-                                 extra=extra_tables)
+                                 extra={**measured.tables, **(extra_tables or {})})
     return ProfileResult(cells=measured.cells, summary=measured.summary, files=files,
                          manifest=manifest, facilities=facilities, capacity=areas,
                          access=measured.access)
 
 
-def _read_cells(config: RunConfig, warnings: list[str]
-                ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, dict[str, Any]]:
-    """All municipalities of the boundary file, and the region's grid cells
-    with the municipality holding each centroid."""
+def _read_cells(config: RunConfig, region: regions.Region, all_munis: gpd.GeoDataFrame,
+                warnings: list[str]) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
+    """The region's grid cells (read with the region polygon as a spatial
+    filter) with the municipality holding each centroid; cells whose
+    centroid lies outside the region are left out."""
     settings = config.settings
-    _progress.say(f"reading municipalities {config.municipalities}")
-    all_munis = boundaries.read_municipalities(config.municipalities, settings)
-    munis = _select_municipalities(all_munis, config)
     _progress.say(f"reading population grid {config.grid}")
-    grid = grid_source.read_grid(config.grid, settings, mask=boundaries.region_polygon(munis))
+    grid = grid_source.read_grid(config.grid, settings, mask=region.polygon)
     cells = grid.cells
     if grid.report["n_population_missing"]:
         warnings.append(f"{grid.report['n_population_missing']} grid cells have a "
                         "suppressed population (CBS code); they weigh 0 in the profile")
-    codes, names = boundaries.assign_municipality(
-        cells["x"].to_numpy(), cells["y"].to_numpy(), munis)
-    inside = pd.notna(codes)
+    x, y = cells["x"].to_numpy(), cells["y"].to_numpy()
+    codes, names = boundaries.assign_municipality(x, y, all_munis)
+    inside = shapely.contains_xy(region.polygon, x, y) | shapely.intersects_xy(
+        region.polygon.boundary, x, y)
+    if region.spec.polygon_path is None:
+        inside &= pd.Series(codes).isin(region.municipalities["code"]).to_numpy()
+    inside &= pd.notna(codes)
     if not inside.all():
         warnings.append(f"{int((~inside).sum())} grid cells touch the region but have "
                         "their centroid outside it; left out")
     cells = cells.loc[inside].copy()
     cells.insert(1, "municipality_code", codes[inside])
     cells.insert(2, "municipality_name", names[inside])
-    return all_munis, cells.reset_index(drop=True), grid.report
+    return cells.reset_index(drop=True), grid.report
 
 
 def _facilities(config: RunConfig, osm_facilities: gpd.GeoDataFrame,
-                all_munis: gpd.GeoDataFrame, warnings: list[str]) -> gpd.GeoDataFrame:
-    """The facilities of the configured source with ``x``, ``y`` and ``domestic``."""
+                all_munis: gpd.GeoDataFrame, region: regions.Region,
+                warnings: list[str]) -> gpd.GeoDataFrame:
+    """The facilities of the configured source inside the analysis area, with
+    ``x``, ``y`` and ``domestic``."""
     settings = config.settings
     if str(config.facilities) == "osm":
         fac = osm_facilities
@@ -319,8 +442,10 @@ def _facilities(config: RunConfig, osm_facilities: gpd.GeoDataFrame,
                                               types=settings.facility_types)
     fac = fac[fac["type"].isin(settings.facility_types)].reset_index(drop=True)
     fac = fac.assign(x=fac.geometry.x, y=fac.geometry.y)
+    in_area = shapely.contains_xy(region.area, fac["x"].to_numpy(), fac["y"].to_numpy())
+    fac = fac.loc[in_area].reset_index(drop=True)
     # CBS counts only facilities in the Netherlands: those inside a
-    # municipality of the boundary file. Travel times use all of them.
+    # municipality of the boundary file.
     codes, _ = boundaries.assign_municipality(fac["x"].to_numpy(), fac["y"].to_numpy(),
                                               all_munis)
     fac["domestic"] = pd.notna(codes)
@@ -340,6 +465,22 @@ def _capacity(cells: pd.DataFrame, fac: gpd.GeoDataFrame, networks, settings: Se
     return capacity.capacity_measures(cells, pd.DataFrame(fac.drop(columns="geometry")),
                                       {t: pairs for t in settings.facility_types}, settings,
                                       region, region)
+
+
+def _area_manifest(region: regions.Region) -> dict[str, Any]:
+    """What the manifest says about the region and its analysis area."""
+    spec = region.spec
+    return {
+        "region_id": spec.id, "region_name": spec.name,
+        "definition": ("polygon" if spec.polygon_path is not None else "municipalities"),
+        "polygon_file": None if spec.polygon_path is None else str(spec.polygon_path),
+        "municipalities": [{"code": c, "name": n} for c, n in
+                           zip(region.municipalities["code"], region.municipalities["name"])],
+        "missing_municipalities": [{"code": c, "name": n} for c, n in region.missing],
+        "region_km2": round(region.polygon.area / 1e6, 3),
+        "buffer_m": region.buffer_m,
+        "analysis_area_km2": round(region.area.area / 1e6, 3),
+    }
 
 
 def _transit_area(cells: gpd.GeoDataFrame, settings: Settings):
@@ -374,22 +515,6 @@ def _link_warnings(report: dict[str, Any], settings: Settings) -> list[str]:
                 out.append(f"{mode}: {n} {ftype} facilities unlinked (too far from a "
                            "usable road), left out")
     return out
-
-
-def _select_municipalities(munis: gpd.GeoDataFrame, config: RunConfig) -> gpd.GeoDataFrame:
-    """The region's municipalities: all of the file, or the configured codes."""
-    if not config.municipality_codes:
-        return munis
-    codes = [boundaries.normalise_code(c) for c in config.municipality_codes]
-    bad = [c for c, n in zip(config.municipality_codes, codes) if n is None]
-    if bad:
-        raise ConfigError(f"[region] municipalities: {bad} are not municipality codes "
-                          "(expected e.g. 'GM0400' or '0400')")
-    absent = sorted(set(codes) - set(munis["code"]))
-    if absent:
-        raise InputError(config.municipalities,
-                         f"municipality code(s) {absent} not in the boundary file")
-    return munis[munis["code"].isin(codes)]
 
 
 def _rounded(df: pd.DataFrame) -> pd.DataFrame:
@@ -438,6 +563,8 @@ def _manifest(config: RunConfig, grid_report, fac, cache_report, access_report,
                           for p in config.gtfs]
     if str(config.facilities) != "osm":
         inputs["facilities"] = _input_record(Path(config.facilities))
+    if config.networks:
+        inputs["networks"] = {m: _input_record(Path(p)) for m, p in config.networks.items()}
     versions = {}
     for name in _PACKAGES:
         try:

@@ -61,7 +61,7 @@ def summarise(
             t = cells[f"{ftype}_{mode}_time_s"].to_numpy(np.float64)
             reached = np.isfinite(t)
             reference[ftype, mode] = (
-                weighted_quantile(t[reached], weights["all"][reached], 0.5),
+                equity.weighted_quantile(t[reached], weights["all"][reached], 0.5),
                 _equity(np.ones(len(cells), bool), t, weights,
                         settings.norm_min[ftype] * 60.0)["share_beyond_norm"])
     rows = []
@@ -119,8 +119,8 @@ def _area_row(level, code, name, ftype, mode, in_area, time_s, linked, cbs, weig
         "population_unlinked": float(w[~linked[in_area]].sum()),
         "population_unreachable": float(w[linked[in_area] & ~reached].sum()),
         "mean_time_s": _weighted_mean(t[reached], w[reached]),
-        "median_time_s": weighted_quantile(t[reached], w[reached], 0.5),
-        "p90_time_s": weighted_quantile(t[reached], w[reached], 0.9),
+        "median_time_s": equity.weighted_quantile(t[reached], w[reached], 0.5),
+        "p90_time_s": equity.weighted_quantile(t[reached], w[reached], 0.9),
     }
     for group, prefix in (("all", "share"), ("0_14", "share_0_14"),
                           ("65_plus", "share_65_plus")):
@@ -145,18 +145,3 @@ def _weights(cells: pd.DataFrame, column: str) -> np.ndarray:
 def _weighted_mean(values: np.ndarray, weights: np.ndarray) -> float:
     total = weights.sum()
     return float(np.dot(values, weights) / total) if total > 0 else np.nan
-
-
-def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
-    """Smallest value whose cumulative weight share reaches ``q`` (inverse CDF).
-
-    Cells with zero weight do not count. NaN when the total weight is 0.
-    """
-    keep = weights > 0
-    values, weights = values[keep], weights[keep]
-    if len(values) == 0:
-        return np.nan
-    order = np.argsort(values, kind="stable")
-    cum = np.cumsum(weights[order])
-    i = int(np.searchsorted(cum, q * cum[-1] * (1 - 1e-12), side="left"))
-    return float(values[order][min(i, len(values) - 1)])

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from bereikbaarheid.measures import equity
 from bereikbaarheid import profile
 from bereikbaarheid.config import Settings
 
@@ -13,10 +14,10 @@ from bereikbaarheid.config import Settings
 def test_weighted_quantile_is_the_inverse_cdf():
     values = np.array([10.0, 20.0, 30.0, 40.0])
     weights = np.array([1.0, 1.0, 1.0, 7.0])
-    assert profile.weighted_quantile(values, weights, 0.5) == 40.0
-    assert profile.weighted_quantile(values, weights, 0.3) == 30.0
-    assert profile.weighted_quantile(values, weights, 0.1) == 10.0
-    assert np.isnan(profile.weighted_quantile(values, np.zeros(4), 0.5))
+    assert equity.weighted_quantile(values, weights, 0.5) == 40.0
+    assert equity.weighted_quantile(values, weights, 0.3) == 30.0
+    assert equity.weighted_quantile(values, weights, 0.1) == 10.0
+    assert np.isnan(equity.weighted_quantile(values, np.zeros(4), 0.5))
 
 
 def _cells():

@@ -1,4 +1,4 @@
-"""Inequality of access across residents: population-weighted Gini and Palma ratio of travel time."""
+"""Inequality of access across residents: population-weighted Gini, Palma ratio and quantiles of travel time."""
 
 from __future__ import annotations
 
@@ -58,3 +58,18 @@ def _valid(values: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndar
     w = np.asarray(weights, np.float64)
     keep = np.isfinite(x) & np.isfinite(w) & (w > 0)
     return x[keep], w[keep]
+
+
+def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
+    """Smallest value whose cumulative weight share reaches ``q`` (inverse CDF).
+
+    Cells with zero weight do not count. NaN when the total weight is 0.
+    """
+    keep = weights > 0
+    values, weights = values[keep], weights[keep]
+    if len(values) == 0:
+        return np.nan
+    order = np.argsort(values, kind="stable")
+    cum = np.cumsum(weights[order])
+    i = int(np.searchsorted(cum, q * cum[-1] * (1 - 1e-12), side="left"))
+    return float(values[order][min(i, len(values) - 1)])

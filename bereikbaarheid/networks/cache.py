@@ -61,7 +61,8 @@ def _key(*parts: str) -> str:
 
 
 def load_or_build(
-    pbf_path: str | Path, settings: Settings, cache_dir: str | Path = "network_cache"
+    pbf_path: str | Path, settings: Settings, cache_dir: str | Path = "network_cache",
+    modes: tuple[str, ...] | None = None,
 ) -> tuple[dict[str, RoadNetwork], gpd.GeoDataFrame, dict[str, Any]]:
     """Networks of every road mode in ``settings.road_modes`` and the OSM facilities,
     from the cache when valid, else built from one pass over the PBF.
@@ -81,6 +82,9 @@ def load_or_build(
         Run settings.
     cache_dir
         Folder of the cache files (created when missing).
+    modes
+        The road modes to build (default ``settings.road_modes``); a mode
+        whose network comes from elsewhere (an OSMnx graph) is left out.
 
     Returns
     -------
@@ -100,6 +104,7 @@ def load_or_build(
     if not pbf_path.is_file():
         raise InputError(pbf_path, "file not found; expected an OpenStreetMap .osm.pbf extract")
     cache_dir = Path(cache_dir)
+    modes = settings.road_modes if modes is None else modes
     input_digest = _io.file_digest(pbf_path)
     version = f"{CACHE_FORMAT_VERSION}/{_package_version()}"
     stem = pbf_path.name.removesuffix(".pbf").removesuffix(".osm")
@@ -109,7 +114,7 @@ def load_or_build(
         "input_sha256": input_digest,
         "settings_sha256": settings.digest(*NETWORK_SETTINGS[mode]),
         "mode": mode,
-    } for mode in settings.road_modes}
+    } for mode in modes}
     facility_identity = {
         "version": version,
         "input_sha256": input_digest,
@@ -118,7 +123,7 @@ def load_or_build(
 
     networks: dict[str, RoadNetwork] = {}
     report: dict[str, Any] = {}
-    for mode in settings.road_modes:
+    for mode in modes:
         npz, sidecar = _mode_paths(cache_dir, stem, mode)
         network, reason = _load_network(npz, sidecar, identity[mode])
         if network is None:
@@ -135,7 +140,7 @@ def load_or_build(
         {"status": "reused"} if facilities is not None else {"status": "built", "reason": reason}
     )
 
-    missing = [mode for mode in settings.road_modes if mode not in networks]
+    missing = [mode for mode in modes if mode not in networks]
     if missing or facilities is None:
         osm = osm_source.read_osm(pbf_path, settings)
         report["osm"] = osm.report
@@ -147,9 +152,9 @@ def load_or_build(
         if facilities is None:
             facilities = osm.facilities
             _store_facilities(facilities, facilities_path, facilities_sidecar, facility_identity)
-    for mode in settings.road_modes:
+    for mode in modes:
         report[mode]["stats"] = networks[mode].stats
-    return {mode: networks[mode] for mode in settings.road_modes}, facilities, report
+    return {mode: networks[mode] for mode in modes}, facilities, report
 
 
 def _mode_paths(cache_dir: Path, stem: str, mode: str) -> tuple[Path, Path]:
