@@ -303,6 +303,7 @@ def measure(inputs: RunInputs, *, cells: gpd.GeoDataFrame | None = None,
     cells = inputs.cells if cells is None else cells
     every = inputs.facilities if facilities is None else facilities
     fac = _in_scope(every, settings.facility_scope)
+    region_name = inputs.region.spec.name or config.region
     timetable = inputs.timetable if timetable is None else timetable
     warnings = list(inputs.warnings)
     transit_report = dict(inputs.transit_report)
@@ -339,7 +340,8 @@ def measure(inputs: RunInputs, *, cells: gpd.GeoDataFrame | None = None,
         cell_table = pd.concat([cell_table, cbs_cells], axis=1)
         gaps = None
         if settings.fca_mode in settings.modes:
-            gaps = _capacity(cell_table, fac, inputs.networks, settings, config.region)
+            gaps = _capacity(cell_table, fac, inputs.networks, settings, config.region,
+                             region_name)
             cell_table = pd.concat([cell_table, gaps.cells], axis=1)
         else:
             warnings.append(f"capacity measures skipped: fca_mode {settings.fca_mode!r} is not "
@@ -348,14 +350,14 @@ def measure(inputs: RunInputs, *, cells: gpd.GeoDataFrame | None = None,
 
     with timings.step("profile"):
         summary = _rounded(profile.summarise(
-            cell_table, config.region, config.region, settings))
+            cell_table, config.region, region_name, settings))
         tables_out = {}
         if any(c.endswith(f"_{border.SCOPE_TAGS[other]}_time_s") for c in cell_table.columns):
             tables_out[export.FILES["border"]] = _rounded(border.compare_scopes(
-                cell_table, settings, config.region, config.region))
+                cell_table, settings, config.region, region_name))
         if len(cbs_cells.columns):
             tables_out[export.FILES["cbs_comparison"]] = _rounded(cbs.compare_areas(
-                cell_table, settings, config.region, config.region,
+                cell_table, settings, config.region, region_name,
                 settings.cbs_distance_columns))
     return Measured(cells=cell_table, summary=summary, gaps=gaps, access=road,
                     facilities=fac, transit_report=transit_report, warnings=warnings,
@@ -456,7 +458,7 @@ def _facilities(config: RunConfig, osm_facilities: gpd.GeoDataFrame,
 
 
 def _capacity(cells: pd.DataFrame, fac: gpd.GeoDataFrame, networks, settings: Settings,
-              region: str) -> capacity.CapacityResult:
+              region: str, region_name: str) -> capacity.CapacityResult:
     """Demand, floating-catchment ratios and capacity gaps over ``fca_mode``."""
     cutoff_s = max(settings.norm_min[t] for t in settings.facility_types) * 60.0
     pairs = capacity.catchment_pairs(networks[settings.fca_mode], cells["x"].to_numpy(),
@@ -464,7 +466,7 @@ def _capacity(cells: pd.DataFrame, fac: gpd.GeoDataFrame, networks, settings: Se
                                      cutoff_s)
     return capacity.capacity_measures(cells, pd.DataFrame(fac.drop(columns="geometry")),
                                       {t: pairs for t in settings.facility_types}, settings,
-                                      region, region)
+                                      region, region_name)
 
 
 def _area_manifest(region: regions.Region) -> dict[str, Any]:

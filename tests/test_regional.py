@@ -52,6 +52,10 @@ def test_run_region_by_id_on_the_real_boundaries(demo_region, shared_data, tmp_p
     assert [m["code"] for m in area["municipalities"]] == ["GM1714", "GM0715", "GM0677"]
     assert area["missing_municipalities"] == []
     assert 700 < area["region_km2"] < 900 and area["buffer_m"] == 2000
+    summary = pd.read_csv(folder / "summary.csv")
+    region_rows = summary[summary["level"] == "region"]
+    assert set(region_rows["area_code"]) == {"zeeuws-vlaanderen"}
+    assert set(region_rows["area_name"]) == {"Zeeuws-Vlaanderen"}
     cells = gpd.read_parquet(folder / "cells.parquet")
     assert set(cells["municipality_code"]) <= {"GM1714", "GM0715", "GM0677"}
     munis = boundaries.read_municipalities(boundary_file, Settings())
