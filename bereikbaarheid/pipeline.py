@@ -324,8 +324,7 @@ def measure(inputs: RunInputs, *, cells: gpd.GeoDataFrame | None = None,
     if compare and len(other_fac) != len(fac):
         with timings.step("other_scope"):
             _progress.say(f"travel times with facilities {other} for the comparison")
-            tables.append(border.scope_time_columns(
-                access.compute_access(inputs.networks, x, y, other_fac, settings).table, other))
+            tables.append(border.scope_time_columns(_other_scope_access(road, every), other))
             if timetable is not None:
                 tables.append(border.scope_time_columns(transit.compute_transit(
                     timetable, inputs.networks, x, y, other_fac, settings).table, other))
@@ -362,6 +361,18 @@ def measure(inputs: RunInputs, *, cells: gpd.GeoDataFrame | None = None,
     return Measured(cells=cell_table, summary=summary, gaps=gaps, access=road,
                     facilities=fac, transit_report=transit_report, warnings=warnings,
                     tables=tables_out)
+
+
+def _other_scope_access(road: access.AccessResult, every: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Road measures of the other facility scope, updated incrementally from
+    ``road``: the facilities abroad closed (cross-border -> nl-only) or added
+    (nl-only -> cross-border). Only the residents whose nearest facility
+    changes are searched again; the times equal those of a full run."""
+    abroad = ~every["domestic"].to_numpy(bool)
+    if road.state.facilities["domestic"].all():
+        return access.add_facilities(road.state, pd.DataFrame(
+            every.loc[abroad].drop(columns="geometry"))).table
+    return access.close_facilities(road.state, every.loc[abroad, "facility_id"]).table
 
 
 def _in_scope(facilities: gpd.GeoDataFrame, scope: str) -> gpd.GeoDataFrame:
