@@ -66,6 +66,7 @@ def test_sidecar_describes_the_arrays(pbf, tmp_path):
     assert meta["stats"]["nodes"] == 4
     assert meta["arrays"]["indices"] == [[8], "int32"]
     assert len(meta["key"]) == 64 and len(meta["sha256"]) == 64
+    assert sorted(meta["array_sha256"]) == sorted(RoadNetwork.ARRAYS)
 
 
 def test_changed_setting_rebuilds_only_what_depends_on_it(pbf, tmp_path):
@@ -87,32 +88,82 @@ def test_changed_input_bytes_rebuild(pbf, tmp_path):
     assert 6 in networks["walk"].node_osm_id
 
 
-def test_corrupted_npz_is_detected_and_rebuilt(pbf, tmp_path):
+def test_reused_arrays_are_memory_mapped_and_equal_the_built_ones(pbf, tmp_path):
     built, _, _ = cache.load_or_build(pbf, Settings(), tmp_path / "cache")
-    npz = tmp_path / "cache" / "village.car.npz"
-    data = bytearray(npz.read_bytes())
-    middle = len(data) // 2
-    data[middle:middle + 8] = bytes(b ^ 0xFF for b in data[middle:middle + 8])
-    npz.write_bytes(bytes(data))
+    reused, _, _ = cache.load_or_build(pbf, Settings(), tmp_path / "cache")
+    for mode in built:
+        _same(built[mode], reused[mode])
+        for name in RoadNetwork.ARRAYS:
+            array = getattr(reused[mode], name)
+            assert type(array) is np.ndarray  # no memmap subclass leaks out
+            assert isinstance(array.base, np.memmap), name
+            assert array.dtype == cache._ARRAY_DTYPES[name]
+
+
+def test_writing_into_a_reused_network_leaves_the_cache_intact(pbf, tmp_path):
+    built, _, _ = cache.load_or_build(pbf, Settings(), tmp_path / "cache")
+    reused, _, _ = cache.load_or_build(pbf, Settings(), tmp_path / "cache")
+    reused["car"].edge_time_s[:] = 1.0  # e.g. a scenario closing roads in place
+    again, _, report = cache.load_or_build(pbf, Settings(), tmp_path / "cache")
+    assert _status(report["car"]) == {"status": "reused"}
+    _same(again["car"], built["car"])
+
+
+def test_the_entry_is_a_folder_of_npy_files(pbf, tmp_path):
+    built, _, _ = cache.load_or_build(pbf, Settings(modes=("walk",)), tmp_path / "cache")
+    folder = tmp_path / "cache" / "village.walk.arrays"
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        f"{name}.npy" for name in RoadNetwork.ARRAYS)
+    np.testing.assert_array_equal(np.load(folder / "indptr.npy"), built["walk"].indptr)
+
+
+@pytest.mark.parametrize("name", ["indices", "edge_time_s", "node_x"])
+def test_damaged_array_file_is_detected_and_rebuilt(pbf, tmp_path, name):
+    built, _, _ = cache.load_or_build(pbf, Settings(), tmp_path / "cache")
+    path = tmp_path / "cache" / "village.car.arrays" / f"{name}.npy"
+    data = bytearray(path.read_bytes())
+    data[-4:] = bytes(b ^ 0xFF for b in data[-4:])  # the last element, past the header
+    path.write_bytes(bytes(data))
     networks, _, report = cache.load_or_build(pbf, Settings(), tmp_path / "cache")
-    assert report["car"]["status"] == "built"
-    assert report["car"]["reason"].startswith("verification failed")
+    assert _status(report["car"]) == {
+        "status": "built",
+        "reason": f"verification failed: stored arrays do not match their checksum ({name})"}
     assert _status(report["walk"]) == {"status": "reused"}
     _same(networks["car"], built["car"])
     _, _, report = cache.load_or_build(pbf, Settings(), tmp_path / "cache")
     assert _status(report["car"]) == {"status": "reused"}  # the rebuilt entry was written back
 
 
+def test_missing_array_file_is_rebuilt(pbf, tmp_path):
+    cache.load_or_build(pbf, Settings(), tmp_path / "cache")
+    (tmp_path / "cache" / "village.bike.arrays" / "edge_ferry.npy").unlink()
+    _, _, report = cache.load_or_build(pbf, Settings(), tmp_path / "cache")
+    assert _status(report["bike"]) == {
+        "status": "built", "reason": "verification failed: array file(s) missing: edge_ferry"}
+
+
+def test_a_cache_of_the_former_npz_format_is_rebuilt_and_removed(pbf, tmp_path):
+    cache.load_or_build(pbf, Settings(modes=("walk",)), tmp_path / "cache")
+    sidecar = tmp_path / "cache" / "village.walk.json"
+    meta = json.loads(sidecar.read_text())
+    sidecar.write_text(json.dumps({**meta, "format_version": 2}))
+    npz = tmp_path / "cache" / "village.walk.npz"
+    npz.write_bytes(b"an old single-file cache")
+    _, _, report = cache.load_or_build(pbf, Settings(modes=("walk",)), tmp_path / "cache")
+    assert _status(report["walk"]) == {"status": "built", "reason": "version changed"}
+    assert not npz.exists()
+
+
 def test_inconsistent_arrays_with_matching_checksum_are_rebuilt(pbf, tmp_path):
     built, _, _ = cache.load_or_build(pbf, Settings(), tmp_path / "cache")
-    # Rewrite the npz with an out-of-range head and a sidecar that agrees with
+    # Rewrite the arrays with an out-of-range head and a sidecar that agrees with
     # it: only RoadNetwork.validate can catch this.
     walk = built["walk"]
     broken = RoadNetwork(**{**walk.__dict__, "indices": walk.indices + 100})
-    npz, sidecar = tmp_path / "cache" / "village.walk.npz", tmp_path / "cache" / "village.walk.json"
+    folder, sidecar = tmp_path / "cache" / "village.walk.arrays", tmp_path / "cache" / "village.walk.json"
     meta = json.loads(sidecar.read_text())
     identity = {k: meta[k] for k in ("version", "input_sha256", "settings_sha256", "mode")}
-    cache._store_network(broken, npz, sidecar, identity)
+    cache._store_network(broken, folder, sidecar, identity)
     _, _, report = cache.load_or_build(pbf, Settings(), tmp_path / "cache")
     assert _status(report["walk"]) == {"status": "built", "reason": "verification failed: edge head out of range"}
 

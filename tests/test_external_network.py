@@ -376,8 +376,8 @@ def test_cache_reuses_rebuilds_on_change_and_on_corruption(block_xml, tmp_path):
     _, report = external.load_or_build_external(block_xml, "car", SETTINGS, cache_dir)
     assert report["status"] == "built" and report["reason"] == "input changed"
 
-    npz = next(cache_dir.glob("*.external.car.npz"))
-    npz.write_bytes(npz.read_bytes()[:-10] + b"0123456789")
+    array_file = next(cache_dir.glob("*.external.car.arrays")) / "edge_time_s.npy"
+    array_file.write_bytes(array_file.read_bytes()[:-10] + b"0123456789")
     _, report = external.load_or_build_external(block_xml, "car", SETTINGS, cache_dir)
     assert report["status"] == "built" and report["reason"].startswith("verification failed")
     _, report = external.load_or_build_external(block_xml, "car", SETTINGS, cache_dir)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -21,7 +23,7 @@ from . import _way_rules, build, graph, timetable, transit
 from .graph import RoadNetwork
 
 # Bump when the stored layout or the meaning of an array changes.
-CACHE_FORMAT_VERSION = 2  # 2: nodes in Z-order
+CACHE_FORMAT_VERSION = 3  # 2: nodes in Z-order; 3: a folder of .npy arrays, memory-mapped
 
 # Settings that change a built network of each mode, and those that change
 # OSM facilities; a change rebuilds only what depends on it.
@@ -70,9 +72,16 @@ def load_or_build(
     A cached entry is used only when its key (cache format, package version
     with a digest of the network-building code,
     SHA-256 of the PBF bytes and the relevant settings) matches and its
-    arrays verify (SHA-256 of the stored file, shapes, dtypes,
+    arrays verify (SHA-256 of every stored array file, shapes, dtypes,
     ``RoadNetwork.validate``). Anything else is rebuilt and overwritten, and
     the report says why.
+
+    A network is stored as a folder ``{stem}.{mode}.arrays`` of ``.npy`` files
+    beside a JSON sidecar ``{stem}.{mode}.json``. A reused network's arrays
+    are copy-on-write memory maps of those files: they load in the time it
+    takes to verify them, pages are shared with the operating system's file
+    cache, and a consumer that writes into an array changes its own copy,
+    never the cache.
 
     Parameters
     ----------
@@ -124,14 +133,14 @@ def load_or_build(
     networks: dict[str, RoadNetwork] = {}
     report: dict[str, Any] = {}
     for mode in modes:
-        npz, sidecar = _mode_paths(cache_dir, stem, mode)
-        network, reason = _load_network(npz, sidecar, identity[mode])
+        folder, sidecar = _mode_paths(cache_dir, stem, mode)
+        network, reason = _load_network(folder, sidecar, identity[mode])
         if network is None:
             report[mode] = {"status": "built", "reason": reason}
             if reason != "no cache":
                 _progress.say(f"cached {mode} network not used ({reason}); rebuilding")
         else:
-            _progress.say(f"reusing cached {mode} network from {npz}")
+            _progress.say(f"reusing cached {mode} network from {folder}")
             networks[mode] = network
             report[mode] = {"status": "reused"}
     facilities_path, facilities_sidecar = _facility_paths(cache_dir, stem)
@@ -146,8 +155,8 @@ def load_or_build(
         report["osm"] = osm.report
         for mode in missing:
             network = build.build_network(osm, mode, settings)
-            npz, sidecar = _mode_paths(cache_dir, stem, mode)
-            _store_network(network, npz, sidecar, identity[mode])
+            folder, sidecar = _mode_paths(cache_dir, stem, mode)
+            _store_network(network, folder, sidecar, identity[mode])
             networks[mode] = network
         if facilities is None:
             facilities = osm.facilities
@@ -158,7 +167,7 @@ def load_or_build(
 
 
 def _mode_paths(cache_dir: Path, stem: str, mode: str) -> tuple[Path, Path]:
-    return cache_dir / f"{stem}.{mode}.npz", cache_dir / f"{stem}.{mode}.json"
+    return cache_dir / f"{stem}.{mode}.arrays", cache_dir / f"{stem}.{mode}.json"
 
 
 def _facility_paths(cache_dir: Path, stem: str) -> tuple[Path, Path]:
@@ -201,15 +210,62 @@ def _verified_sidecar(path: Path, sidecar: Path, wanted: dict[str, Any], what: s
     return meta, "ok"
 
 
-def _load_network(npz: Path, sidecar: Path, wanted: dict[str, Any]
+def _array_folder(path: Path) -> Path:
+    """The folder of a network entry's arrays: ``path`` with the suffix
+    ``.arrays`` (callers that name an entry by a former ``.npz`` path get
+    the folder beside it)."""
+    return path.with_suffix(".arrays")
+
+
+def _array_digests(folder: Path, names: Sequence[str]) -> dict[str, str]:
+    """SHA-256 of each array file, hashed in parallel threads (hashlib and
+    file reads release the GIL, so verifying costs disk/hash bandwidth over
+    all cores rather than one)."""
+    paths = [folder / f"{name}.npy" for name in names]
+    with ThreadPoolExecutor(max_workers=min(len(paths), os.cpu_count() or 1)) as pool:
+        return dict(zip(names, pool.map(_io.file_digest, paths)))
+
+
+def _entry_digest(digests: dict[str, str]) -> str:
+    """One digest of an entry: of its array names and their digests."""
+    return _key(*(f"{name}:{digests[name]}" for name in sorted(digests)))
+
+
+def _load_network(path: Path, sidecar: Path, wanted: dict[str, Any]
                   ) -> tuple[RoadNetwork | None, str]:
-    meta, reason = _verified_sidecar(npz, sidecar, wanted, "arrays")
-    if meta is None:
-        return None, reason
+    """The network stored at ``path`` (its array folder, see
+    :func:`_array_folder`) when its identity and arrays verify, else None
+    and why."""
+    folder = _array_folder(path)
+    if not sidecar.exists():
+        return None, "no cache"
+    meta = _read_sidecar(sidecar)
+    if isinstance(meta, str):
+        return None, meta
+    mismatch = _identity_mismatch(meta, wanted)
+    if mismatch:
+        return None, mismatch
+    names = RoadNetwork.ARRAYS
+    missing = [name for name in names if not (folder / f"{name}.npy").is_file()]
+    if missing:
+        return None, f"verification failed: array file(s) missing: {', '.join(missing)}"
+    digests = _array_digests(folder, names)
     try:
-        with np.load(npz, allow_pickle=False) as data:
-            arrays = {name: data[name] for name in RoadNetwork.ARRAYS}
-    except (OSError, ValueError, KeyError) as exc:
+        stored = meta["array_sha256"]
+        damaged = [name for name in names if digests[name] != stored[name]]
+    except (KeyError, TypeError) as exc:
+        return None, f"verification failed: incomplete sidecar ({exc!r})"
+    if damaged or _entry_digest(digests) != meta.get("sha256"):
+        return None, (f"verification failed: stored arrays do not match their checksum "
+                      f"({', '.join(damaged) or 'entry'})")
+    try:
+        # Copy-on-write maps: no reading up front, and a writing consumer
+        # gets private pages; np.asarray drops the memmap subclass so numpy
+        # results and Numba see ordinary arrays.
+        arrays = {name: np.asarray(np.load(folder / f"{name}.npy", mmap_mode="c",
+                                           allow_pickle=False))
+                  for name in names}
+    except (OSError, ValueError) as exc:
         return None, f"verification failed: unreadable arrays ({exc})"
     try:
         for name, array in arrays.items():
@@ -227,20 +283,33 @@ def _load_network(npz: Path, sidecar: Path, wanted: dict[str, Any]
     return network, "reused"
 
 
-def _store_network(network: RoadNetwork, npz: Path, sidecar: Path,
+def _store_network(network: RoadNetwork, path: Path, sidecar: Path,
                    identity: dict[str, Any]) -> None:
-    arrays = {name: getattr(network, name) for name in RoadNetwork.ARRAYS}
-    with _io.atomic_path(npz) as tmp:
-        with open(tmp, "wb") as f:
-            np.savez(f, **arrays)
-        digest = _io.file_digest(tmp)
-    meta = _sidecar_meta(identity, sha256=digest)
+    """Write ``network`` as a folder of ``.npy`` files at ``path`` (see
+    :func:`_array_folder`) and then its sidecar.
+
+    Each file is replaced atomically, so a process that has the old one
+    mapped keeps reading it intact; the sidecar comes last and holds every
+    file's digest, so an interrupted write reads as damaged, not as valid.
+    """
+    folder = _array_folder(path)
+    arrays = {name: np.ascontiguousarray(getattr(network, name)) for name in RoadNetwork.ARRAYS}
+    digests = {}
+    for name, array in arrays.items():
+        with _io.atomic_path(folder / f"{name}.npy") as tmp:
+            with open(tmp, "wb") as f:
+                np.save(f, array, allow_pickle=False)
+            digests[name] = _io.file_digest(tmp)
+    meta = _sidecar_meta(identity, sha256=_entry_digest(digests))
     meta.update(
         mode=network.mode, crs=network.crs, stats=network.stats,
         arrays={name: [list(a.shape), str(a.dtype)] for name, a in arrays.items()},
+        array_sha256=digests,
     )
     with _io.atomic_open(sidecar, "w") as f:
         json.dump(meta, f, indent=1, sort_keys=True)
+    # A cache of format 2 kept the same network as one .npz; it is dead weight now.
+    folder.with_suffix(".npz").unlink(missing_ok=True)
 
 
 def _sidecar_meta(identity: dict[str, Any], sha256: str) -> dict[str, Any]:

@@ -366,16 +366,16 @@ def load_or_build_external(
     }
     # ".external." keeps these apart from load_or_build's entries of a PBF of
     # the same stem.
-    npz = Path(cache_dir) / f"{path.name}.external.{mode}.npz"
-    sidecar = npz.with_suffix(".json")
-    network, reason = cache._load_network(npz, sidecar, identity)
+    arrays = Path(cache_dir) / f"{path.name}.external.{mode}.arrays"
+    sidecar = arrays.with_suffix(".json")
+    network, reason = cache._load_network(arrays, sidecar, identity)
     if network is not None:
-        _progress.say(f"reusing cached {mode} network from {npz}")
+        _progress.say(f"reusing cached {mode} network from {arrays}")
         return network, {"status": "reused", "stats": network.stats, "source": str(path)}
     if reason != "no cache":
         _progress.say(f"cached {mode} network not used ({reason}); rebuilding")
     network = network_from_osmnx(read_graph(path, mode), mode, settings)
-    cache._store_network(network, npz, sidecar, identity)
+    cache._store_network(network, arrays, sidecar, identity)
     return network, {"status": "built", "reason": reason, "stats": network.stats,
                      "source": str(path)}
 
