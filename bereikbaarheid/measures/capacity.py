@@ -339,12 +339,12 @@ def catchment_pairs(network: RoadNetwork, cell_x: np.ndarray, cell_y: np.ndarray
     )
     conn_s = link.connector_ms(graph.connector_m, settings.connector_speed_kmh[mode]) / 1000.0
     # Searches from the facilities over the reversed graph give times to them.
+    # point_pairs sorts by (facility, cell) already.
     fac, cell, time_s = link.point_pairs(
         link.reversed_graph(graph), n_cells + np.arange(len(facilities)), np.arange(n_cells),
         cutoff_s, conn_s, conn_s)
-    order = np.lexsort((cell, fac))
-    return Pairs(cell[order].astype(np.int64), (fac[order] - n_cells).astype(np.int64),
-                 time_s[order])
+    fac -= n_cells
+    return Pairs(cell, fac, time_s)
 
 
 def capacity_measures(
