@@ -64,15 +64,7 @@ def read_municipalities(
         column, or a code that is not a municipality code.
     """
     path = Path(path)
-    if not path.is_file():
-        raise InputError(path, "file not found; expected municipality boundaries "
-                               "(GeoPackage or GeoJSON)")
-    try:
-        frame = pyogrio.read_dataframe(path, layer=layer)
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
-        raise InputError(path, f"cannot read municipality boundaries: {exc}") from exc
-    if frame.crs is None:
-        raise InputError(path, "no CRS; municipality boundaries need a declared CRS")
+    frame = read_layer(path, layer, "municipality boundaries", "(GeoPackage or GeoJSON)")
     columns = [str(c) for c in frame.columns if c != frame.geometry.name]
     code_col = _find_column(path, columns, code_column, CODE_COLUMNS, "code")
     if code_col is None:
@@ -113,6 +105,26 @@ def read_municipalities(
         crs=settings.crs,
     )
     return out
+
+
+def read_layer(path: Path, layer: str | None, what: str, formats: str) -> gpd.GeoDataFrame:
+    """One layer of a vector file that declares its CRS.
+
+    Raises
+    ------
+    InputError
+        Naming the file: it is missing or unreadable, or declares no CRS.
+    """
+    if not path.is_file():
+        raise InputError(path, f"file not found; expected {what} {formats}")
+    try:
+        frame = pyogrio.read_dataframe(path, layer=layer)
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+        raise InputError(path, f"cannot read {what}: {exc}") from exc
+    if frame.crs is None:
+        raise InputError(path, f"no CRS; {what} need a declared CRS "
+                               "(e.g. EPSG:28992 or EPSG:4326)")
+    return frame
 
 
 def normalise_code(value: object) -> str | None:

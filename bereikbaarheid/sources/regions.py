@@ -14,7 +14,6 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import shapely
 
 from ..config import Settings
@@ -266,16 +265,8 @@ def read_polygon(path: str | Path, settings: Settings, *, layer: str | None = No
         polygon.
     """
     path = Path(path)
-    if not path.exists():
-        raise InputError(path, "file not found; expected a region polygon "
-                               "(GeoPackage, GeoJSON or shapefile)")
-    try:
-        frame = pyogrio.read_dataframe(path, layer=layer)
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
-        raise InputError(path, f"cannot read region polygon: {exc}") from exc
-    if frame.crs is None:
-        raise InputError(path, "no CRS; a region polygon needs a declared CRS "
-                               "(e.g. EPSG:28992 or EPSG:4326)")
+    frame = boundaries.read_layer(path, layer, "region polygons",
+                                  "(GeoPackage, GeoJSON or shapefile)")
     geometry = frame.geometry[~(frame.geometry.isna() | frame.geometry.is_empty)]
     parts = _polygons(shapely.make_valid(geometry.to_crs(settings.crs).to_numpy()))
     if not parts:
