@@ -11,10 +11,6 @@ import pytest
 
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "benchmark.py"
 
-pytest.importorskip("pandana")
-pytest.importorskip("igraph")
-
-
 def test_benchmark_runs_every_query_and_writes_json(tmp_path):
     out = tmp_path / "bench.json"
     subprocess.run([sys.executable, str(SCRIPT), "--sizes", "1", "--repeat", "1",

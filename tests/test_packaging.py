@@ -8,7 +8,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 # conda-forge names where they differ from PyPI's.
-CONDA_NAME = {"osmium": "pyosmium"}
+CONDA_NAME = {"osmium": "pyosmium", "igraph": "python-igraph"}
 
 
 def _name(requirement: str) -> str:
