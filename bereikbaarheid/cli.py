@@ -218,11 +218,15 @@ def _run_all(args: argparse.Namespace, start: float) -> int:
     """Every registry region: clip the national inputs for all in one pass, then
     profile each; a region that fails is reported and the others still run."""
     from . import regional
-    from .sources import boundaries
+    from .sources import boundaries, regions
 
-    base = _run_config(args, region_id="all")
-    names = regional.region_names(None, base.registry)
+    registry = args.registry
+    if registry is None and args.config is not None:
+        registry = pipeline.RunConfig.from_toml(args.config).registry
+    names = list(regions.read_registry(registry))
     configs = {name: _run_config(args, region_id=name) for name in names}
+    # The regions share every input and setting: any one's config clips for all.
+    base = configs[names[0]]
     munis = boundaries.read_municipalities(base.municipalities, base.settings)
     if not args.no_clip:
         areas = {}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -182,13 +182,3 @@ def _store_sidecar(target: Path, identity: dict[str, Any]) -> None:
             "bytes": target.stat().st_size}
     with _io.atomic_open(_sidecar(target), "w", encoding="utf-8") as f:
         json.dump(meta, f, indent=1, sort_keys=True)
-
-
-def region_names(ids: Sequence[str] | None, registry: Path | None = None) -> list[str]:
-    """The registry ids to run: all (in registry order) when ``ids`` is None."""
-    known = regions.read_registry(registry)
-    if ids is None:
-        return list(known)
-    for region_id in ids:
-        regions.get_region(region_id, known)
-    return list(ids)

@@ -268,15 +268,21 @@ def count_variants(g: Graph, cell_order: np.ndarray, target_indptr: np.ndarray
 # Queries
 # --------------------------------------------------------------------------
 
-def query_one_to_all(g: Graph, table: Table, source: int, repeat: int) -> None:
-    variants = one_to_all_variants(g, table)
+def time_ours(variants: dict, arg, repeat: int, what: str) -> tuple[dict, np.ndarray]:
+    """Best time and result of each of our variants (compiled first), checked
+    to agree with the Dijkstra kernel; returns them and the reference result."""
     for run in variants.values():
-        run(source)  # compile
-    ours = {name: benchmark_kernels.best_time(lambda: run(source), repeat)
+        run(arg)  # compile
+    ours = {name: benchmark_kernels.best_time(lambda: run(arg), repeat)
             for name, run in variants.items()}
     reference = ours["dijkstra"][1]
     for name, (_, cost) in ours.items():
-        np.testing.assert_array_equal(cost, reference, err_msg=f"ours {name} one-to-all")
+        np.testing.assert_array_equal(cost, reference, err_msg=f"ours {name} {what}")
+    return ours, reference
+
+
+def query_one_to_all(g: Graph, table: Table, source: int, repeat: int) -> None:
+    ours, reference = time_ours(one_to_all_variants(g, table), source, repeat, "one-to-all")
     matrix = g.matrix()
     peers: dict[str, float | None] = {}
     peer_s, cost = benchmark_kernels.best_time(
@@ -342,14 +348,7 @@ def pandana_pois(net, table: Table, g: Graph, category: str, nodes: np.ndarray,
 def query_nearest(g: Graph, table: Table, net, repeat: int) -> None:
     nodes = np.concatenate(list(g.facility_node.values()))
     query = f"nearest of {nodes.shape[0]} facilities"
-    variants = nearest_variants(g, table)
-    for run in variants.values():
-        run(nodes)  # compile
-    ours = {name: benchmark_kernels.best_time(lambda: run(nodes), repeat)
-            for name, run in variants.items()}
-    reference = ours["dijkstra"][1]
-    for name, (_, cost) in ours.items():
-        np.testing.assert_array_equal(cost, reference, err_msg=f"ours {name} nearest")
+    ours, reference = time_ours(nearest_variants(g, table), nodes, repeat, "nearest")
     matrix = g.matrix(reverse=True)
     peers = {}
     peer_s, cost = benchmark_kernels.best_time(

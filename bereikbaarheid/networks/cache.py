@@ -194,10 +194,10 @@ def _read_sidecar(sidecar: Path) -> dict[str, Any] | str:
         return f"verification failed: unreadable sidecar ({exc})"
 
 
-def _verified_sidecar(path: Path, sidecar: Path, wanted: dict[str, Any], what: str
+def _matching_sidecar(sidecar: Path, wanted: dict[str, Any]
                       ) -> tuple[dict[str, Any] | None, str]:
-    """The sidecar of a cache entry whose identity and checksum match, or why not."""
-    if not path.exists() or not sidecar.exists():
+    """The readable sidecar of a cache entry whose identity matches, or why not."""
+    if not sidecar.exists():
         return None, "no cache"
     meta = _read_sidecar(sidecar)
     if isinstance(meta, str):
@@ -205,16 +205,19 @@ def _verified_sidecar(path: Path, sidecar: Path, wanted: dict[str, Any], what: s
     mismatch = _identity_mismatch(meta, wanted)
     if mismatch:
         return None, mismatch
-    if _io.file_digest(path) != meta.get("sha256"):
-        return None, f"verification failed: stored {what} do not match their checksum"
     return meta, "ok"
 
 
-def _array_folder(path: Path) -> Path:
-    """The folder of a network entry's arrays: ``path`` with the suffix
-    ``.arrays`` (callers that name an entry by a former ``.npz`` path get
-    the folder beside it)."""
-    return path.with_suffix(".arrays")
+def _verified_sidecar(path: Path, sidecar: Path, wanted: dict[str, Any], what: str
+                      ) -> tuple[dict[str, Any] | None, str]:
+    """The sidecar of a one-file cache entry whose identity and checksum match,
+    or why not."""
+    if not path.exists():
+        return None, "no cache"
+    meta, reason = _matching_sidecar(sidecar, wanted)
+    if meta is not None and _io.file_digest(path) != meta.get("sha256"):
+        return None, f"verification failed: stored {what} do not match their checksum"
+    return meta, reason
 
 
 def _array_digests(folder: Path, names: Sequence[str]) -> dict[str, str]:
@@ -231,20 +234,13 @@ def _entry_digest(digests: dict[str, str]) -> str:
     return _key(*(f"{name}:{digests[name]}" for name in sorted(digests)))
 
 
-def _load_network(path: Path, sidecar: Path, wanted: dict[str, Any]
+def _load_network(folder: Path, sidecar: Path, wanted: dict[str, Any]
                   ) -> tuple[RoadNetwork | None, str]:
-    """The network stored at ``path`` (its array folder, see
-    :func:`_array_folder`) when its identity and arrays verify, else None
-    and why."""
-    folder = _array_folder(path)
-    if not sidecar.exists():
-        return None, "no cache"
-    meta = _read_sidecar(sidecar)
-    if isinstance(meta, str):
-        return None, meta
-    mismatch = _identity_mismatch(meta, wanted)
-    if mismatch:
-        return None, mismatch
+    """The network stored in ``folder`` (one ``.npy`` file per array) when its
+    identity and arrays verify, else None and why."""
+    meta, reason = _matching_sidecar(sidecar, wanted)
+    if meta is None:
+        return None, reason
     names = RoadNetwork.ARRAYS
     missing = [name for name in names if not (folder / f"{name}.npy").is_file()]
     if missing:
@@ -283,16 +279,14 @@ def _load_network(path: Path, sidecar: Path, wanted: dict[str, Any]
     return network, "reused"
 
 
-def _store_network(network: RoadNetwork, path: Path, sidecar: Path,
+def _store_network(network: RoadNetwork, folder: Path, sidecar: Path,
                    identity: dict[str, Any]) -> None:
-    """Write ``network`` as a folder of ``.npy`` files at ``path`` (see
-    :func:`_array_folder`) and then its sidecar.
+    """Write ``network`` as a folder of ``.npy`` files and then its sidecar.
 
     Each file is replaced atomically, so a process that has the old one
     mapped keeps reading it intact; the sidecar comes last and holds every
     file's digest, so an interrupted write reads as damaged, not as valid.
     """
-    folder = _array_folder(path)
     arrays = {name: np.ascontiguousarray(getattr(network, name)) for name in RoadNetwork.ARRAYS}
     digests = {}
     for name, array in arrays.items():
