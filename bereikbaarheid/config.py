@@ -162,6 +162,12 @@ class Settings:
         Keep only the largest strongly connected component per mode.
     thresholds_min
         Travel-time thresholds (minutes) for counts and population shares.
+    hierarchy_min_nodes
+        A road network with at least this many nodes gets a contraction
+        hierarchy (built once, cached beside the network) and its counts
+        within the thresholds run on it; smaller ones, where building it
+        costs more than it saves, use bounded Dijkstra searches. Both give
+        the same counts exactly. 0: always; a huge number: never.
     facility_tags
         OSM tag rules per facility type (see ``DEFAULT_FACILITY_TAGS``).
     missing_below
@@ -267,6 +273,7 @@ class Settings:
     max_link_distance_m: float = 1600.0
     keep_largest_component: bool = True
     thresholds_min: tuple[int, ...] = (5, 10, 15, 30)
+    hierarchy_min_nodes: int = 50_000
     facility_tags: dict[str, dict[str, list[dict[str, list[str]]]]] = field(
         default_factory=lambda: json.loads(json.dumps(DEFAULT_FACILITY_TAGS))
     )
@@ -320,6 +327,9 @@ class Settings:
         if not t or t[0] <= 0 or any(b <= a for a, b in zip(t, t[1:])):
             raise ConfigError("thresholds_min must be a non-empty, strictly increasing list "
                               f"of positive minutes; got {t}")
+        if not (isinstance(self.hierarchy_min_nodes, int) and self.hierarchy_min_nodes >= 0):
+            raise ConfigError("hierarchy_min_nodes must be a whole number >= 0; "
+                              f"got {self.hierarchy_min_nodes!r}")
         for ftype in self.facility_types:
             if ftype not in self.facility_tags:
                 raise ConfigError(f"facility type {ftype!r} has no rule in facility_tags")

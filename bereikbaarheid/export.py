@@ -17,7 +17,7 @@ import pandas as pd
 # Bump the major version when a column is renamed or removed or its meaning
 # changes; the minor version when columns are added. Documented in
 # profiles/README.md.
-SCHEMA_VERSION = "1.3.0"
+SCHEMA_VERSION = "1.4.0"
 
 FILES = {
     "cells": "cells.parquet",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import platform
 import tomllib
 from dataclasses import dataclass, field
@@ -171,8 +173,9 @@ class ProfileResult:
     """What a run produced: the tables, where they were written, and the manifest.
 
     ``facilities`` (per facility: capacity, demand, gap) and ``capacity`` (per
-    area and type) are the capacity tables; ``access`` the road measures with
-    the state for incremental updates (scenarios).
+    area and type) are the capacity tables; ``access`` the road measures (its
+    ``state``, for incremental updates, is kept by :func:`measure` for
+    scenarios and let go by :func:`run_profile`).
     """
 
     cells: gpd.GeoDataFrame
@@ -194,6 +197,7 @@ class RunInputs:
     all_municipalities: gpd.GeoDataFrame
     grid_report: dict[str, Any]
     networks: dict[str, Any]
+    hierarchies: dict[str, Any]
     cache_report: dict[str, Any]
     timetable: Any
     transit_report: dict[str, Any]
@@ -220,7 +224,9 @@ class Measured:
 def run_profile(config: RunConfig) -> ProfileResult:
     """Profile one region and write it to ``config.output_dir / config.region``."""
     inputs = prepare(config)
-    measured = measure(inputs)
+    # No scenario follows: the searches behind the travel times are let go as
+    # soon as they are used, which halves the memory of a national run.
+    measured = measure(inputs, keep_state=False)
     return write(inputs, measured, Path(config.output_dir) / config.region)
 
 
@@ -265,6 +271,13 @@ def prepare(config: RunConfig) -> RunInputs:
                 networks[mode], cache_report[mode] = external.load_or_build_external(
                     source, mode, settings, cache_dir=config.cache_dir)
         networks = {mode: networks[mode] for mode in settings.road_modes}
+    hierarchies = {}
+    large = [m for m in settings.road_modes if networks[m].n_nodes >= settings.hierarchy_min_nodes]
+    if large:
+        with timings.step("hierarchies"):
+            for mode in large:
+                hierarchies[mode], cache_report[mode]["hierarchy"] = (
+                    cache.load_or_build_hierarchy(networks[mode], config.cache_dir))
     if clip_report is not None:
         cache_report["clipped_inputs"] = clip_report
 
@@ -282,19 +295,23 @@ def prepare(config: RunConfig) -> RunInputs:
     with timings.step("facilities"):
         fac = _facilities(config, osm_facilities, all_munis, region, warnings)
     return RunInputs(config=config, cells=cells, all_municipalities=all_munis,
-                     grid_report=grid_report, networks=networks, cache_report=cache_report,
+                     grid_report=grid_report, networks=networks, hierarchies=hierarchies,
+                     cache_report=cache_report,
                      timetable=timetable, transit_report=transit_report, facilities=fac,
                      warnings=warnings, timings=timings, region=region)
 
 
 def measure(inputs: RunInputs, *, cells: gpd.GeoDataFrame | None = None,
             facilities: gpd.GeoDataFrame | None = None, timetable: Any = None,
-            road: access.AccessResult | None = None) -> Measured:
+            road: access.AccessResult | None = None, keep_state: bool = True) -> Measured:
     """Travel times, capacity and the summary for the prepared inputs.
 
     A scenario passes its own ``cells`` (a projected population),
     ``facilities``, ``timetable`` and, when updated incrementally, the road
-    measures ``road``; each defaults to the prepared one.
+    measures ``road``; each defaults to the prepared one. With ``keep_state``
+    False the road measures' state (every node's search, for incremental
+    updates) is released as soon as it has served: ``Measured.access.state``
+    is then None.
     """
     config, settings, timings = inputs.config, inputs.config.settings, inputs.timings
     # The scope comparison is a property of the baseline's inputs; a
@@ -311,7 +328,8 @@ def measure(inputs: RunInputs, *, cells: gpd.GeoDataFrame | None = None,
 
     with timings.step("travel_times"):
         if road is None:
-            road = access.compute_access(inputs.networks, x, y, fac, settings)
+            road = access.compute_access(inputs.networks, x, y, fac, settings,
+                                         hierarchies=inputs.hierarchies)
         warnings.extend(_link_warnings(road.report, settings))
         tables = [road.table]
         if timetable is not None:
@@ -324,13 +342,18 @@ def measure(inputs: RunInputs, *, cells: gpd.GeoDataFrame | None = None,
     if compare and len(other_fac) != len(fac):
         with timings.step("other_scope"):
             _progress.say(f"travel times with facilities {other} for the comparison")
-            tables.append(border.scope_time_columns(_other_scope_access(road, every), other))
+            tables.append(border.scope_time_columns(
+                _other_scope_access(road, every, release=not keep_state), other))
             if timetable is not None:
                 tables.append(border.scope_time_columns(transit.compute_transit(
                     timetable, inputs.networks, x, y, other_fac, settings).table, other))
     elif compare:
         warnings.append("no facility abroad in the analysis area: cross-border and nl-only "
                         "give the same times, no border comparison written")
+
+    if not keep_state:
+        # Capacity needs the graph of fca_mode only, not any search.
+        road = dataclasses.replace(road, state=_graph_of(road.state, settings.fca_mode))
 
     with timings.step("capacity"):
         attrs = cells.drop(columns="geometry")
@@ -339,13 +362,15 @@ def measure(inputs: RunInputs, *, cells: gpd.GeoDataFrame | None = None,
         cell_table = pd.concat([cell_table, cbs_cells], axis=1)
         gaps = None
         if settings.fca_mode in settings.modes:
-            gaps = _capacity(cell_table, fac, inputs.networks, settings, config.region,
+            gaps = _capacity(cell_table, fac, inputs.networks, road, settings, config.region,
                              region_name)
             cell_table = pd.concat([cell_table, gaps.cells], axis=1)
         else:
             warnings.append(f"capacity measures skipped: fca_mode {settings.fca_mode!r} is not "
                             f"among the computed modes {list(settings.modes)}")
         cell_table = gpd.GeoDataFrame(cell_table, geometry=cells.geometry, crs=cells.crs)
+    if not keep_state:
+        road = dataclasses.replace(road, state=None)
 
     with timings.step("profile"):
         summary = _rounded(profile.summarise(
@@ -363,16 +388,40 @@ def measure(inputs: RunInputs, *, cells: gpd.GeoDataFrame | None = None,
                     tables=tables_out)
 
 
-def _other_scope_access(road: access.AccessResult, every: gpd.GeoDataFrame) -> pd.DataFrame:
+def _other_scope_access(road: access.AccessResult, every: gpd.GeoDataFrame,
+                        release: bool = False) -> pd.DataFrame:
     """Road measures of the other facility scope, updated incrementally from
     ``road``: the facilities abroad closed (cross-border -> nl-only) or added
     (nl-only -> cross-border). Only the residents whose nearest facility
-    changes are searched again; the times equal those of a full run."""
+    changes are searched again; the times equal those of a full run.
+
+    One mode at a time; with ``release``, each mode's searches in ``road``
+    are dropped once done with (the capacity step needs only the graph of
+    ``fca_mode``), so the state is never held twice.
+    """
     abroad = ~every["domestic"].to_numpy(bool)
-    if road.state.facilities["domestic"].all():
-        return access.add_facilities(road.state, pd.DataFrame(
-            every.loc[abroad].drop(columns="geometry"))).table
-    return access.close_facilities(road.state, every.loc[abroad, "facility_id"]).table
+    state = road.state
+    parts = []
+    for mode, ms in list(state.modes.items()):
+        one = dataclasses.replace(state, modes={mode: ms})
+        if state.facilities["domestic"].all():
+            parts.append(access.add_facilities(one, pd.DataFrame(
+                every.loc[abroad].drop(columns="geometry"))).table)
+        else:
+            parts.append(access.close_facilities(one, every.loc[abroad, "facility_id"],
+                                                 table_only=True).table)
+        if release:
+            state.modes[mode] = dataclasses.replace(ms, nearest={}, cbs={})
+    return pd.concat(parts, axis=1)
+
+
+def _graph_of(state: access.AccessState | None, mode: str) -> access.AccessState | None:
+    """``state`` with only ``mode`` left, and without its searches."""
+    if state is None:
+        return None
+    return dataclasses.replace(state, modes={
+        m: dataclasses.replace(ms, nearest={}, cbs={})
+        for m, ms in state.modes.items() if m == mode})
 
 
 def _in_scope(facilities: gpd.GeoDataFrame, scope: str) -> gpd.GeoDataFrame:
@@ -468,15 +517,25 @@ def _facilities(config: RunConfig, osm_facilities: gpd.GeoDataFrame,
     return fac
 
 
-def _capacity(cells: pd.DataFrame, fac: gpd.GeoDataFrame, networks, settings: Settings,
-              region: str, region_name: str) -> capacity.CapacityResult:
-    """Demand, floating-catchment ratios and capacity gaps over ``fca_mode``."""
-    cutoff_s = max(settings.norm_min[t] for t in settings.facility_types) * 60.0
-    pairs = capacity.catchment_pairs(networks[settings.fca_mode], cells["x"].to_numpy(),
-                                     cells["y"].to_numpy(), fac, settings, settings.fca_mode,
-                                     cutoff_s)
+def _capacity(cells: pd.DataFrame, fac: gpd.GeoDataFrame, networks,
+              road: access.AccessResult, settings: Settings, region: str,
+              region_name: str) -> capacity.CapacityResult:
+    """Demand, floating-catchment ratios and capacity gaps over ``fca_mode``.
+
+    The catchments search the graph the travel times linked (same cells,
+    same facilities in the same order) when there is one, else link anew.
+    """
+    mode = settings.fca_mode
+    state = road.state
+    if (state is not None and mode in state.modes and len(state.facilities) == len(fac)
+            and (state.facilities["facility_id"].to_numpy(object)
+                 == fac["facility_id"].to_numpy(object)).all()):
+        reach = capacity.LinkedCatchments.of_mode(state.modes[mode])
+    else:
+        reach = capacity.LinkedCatchments.link(networks[mode], cells["x"].to_numpy(),
+                                               cells["y"].to_numpy(), fac, settings, mode)
     return capacity.capacity_measures(cells, pd.DataFrame(fac.drop(columns="geometry")),
-                                      {t: pairs for t in settings.facility_types}, settings,
+                                      {t: reach for t in settings.facility_types}, settings,
                                       region, region_name)
 
 

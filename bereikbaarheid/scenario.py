@@ -107,7 +107,8 @@ def run_scenario(config: pipeline.RunConfig, scenario: scenario_source.Scenario 
         road = _incremental_road(base.access, base.facilities, facilities, scenario)
     else:
         road = access.compute_access(inputs.networks, cells["x"].to_numpy(),
-                                     cells["y"].to_numpy(), facilities, settings)
+                                     cells["y"].to_numpy(), facilities, settings,
+                                     hierarchies=inputs.hierarchies)
     road_s = time.perf_counter() - started
     measured = pipeline.measure(inputs, cells=cells, facilities=facilities, timetable=tt,
                                 road=road)

@@ -22,8 +22,9 @@ it times:
    against scipy with ``limit`` (chunked; beyond ``--scipy-sources`` sources
    a subset is timed and scaled up, which the table says) and pandana
    ``nearest_pois`` with as many POIs as the busiest cell reaches;
-4. a full road profile (3 types x walk, bike, car) in a child process: wall
-   time and peak memory.
+4. a full road profile (3 types x walk, bike, car) in a child process, run
+   twice: the first builds the contraction hierarchies the cache lacks, the
+   second is timed as the warm run (wall time, steps, peak memory).
 
 Cells and facilities sit on the nearest car node (the engine splits edges
 instead; the searches are the same). Our kernels are compiled before timing,
@@ -242,7 +243,7 @@ def nearest_variants(g: Graph, table: Table
     return variants
 
 
-def count_variants(g: Graph, cell_order: np.ndarray, target_indptr: np.ndarray
+def count_variants(g: Graph, table: Table, cell_order: np.ndarray, target_indptr: np.ndarray
                    ) -> dict[str, Callable[[np.ndarray], np.ndarray]]:
     """Facilities within 30 min of every cell (in ``cell_order``), per engine variant."""
     zeros = np.zeros(cell_order.shape[0])
@@ -261,7 +262,23 @@ def count_variants(g: Graph, cell_order: np.ndarray, target_indptr: np.ndarray
                                                       CUTOFF_MS, target_of_node)
         return np.bincount(target, minlength=cell_nodes.shape[0])[cell_group][cell_order]
 
-    return {"dijkstra count": counts, "dijkstra pairs": pairs}
+    variants = {"dijkstra count": counts, "dijkstra pairs": pairs}
+    if ch is not None and g.use_ch:
+        build_s, h = timed(lambda: ch.build_hierarchy(*g.rev))
+        table.preprocessing_s["ours ch build (reversed graph, counts)"] = build_s
+        n_cells = cell_order.shape[0]
+        cell_node = g.cell_node[cell_order]
+
+        def ch_counts(nodes):
+            # Nodes are numbered along a Z-order curve: sorted, the sources of
+            # a batch lie close together (the counts do not depend on the order).
+            k = nodes.shape[0]
+            return ch.count_within(h, np.arange(k + 1), np.sort(nodes), np.zeros(k),
+                                   [CUTOFF_MS], np.arange(n_cells + 1), cell_node,
+                                   zeros)[:, 0]
+
+        variants["ch count"] = ch_counts
+    return variants
 
 
 # --------------------------------------------------------------------------
@@ -376,7 +393,7 @@ def query_within(g: Graph, table: Table, net, repeat: int, scipy_sources: int,
     cell_order = np.argsort(g.cell_node, kind="stable")
     target_indptr = np.zeros(g.n_nodes + 1, np.int64)
     np.cumsum(np.bincount(g.cell_node, minlength=g.n_nodes), out=target_indptr[1:])
-    variants = count_variants(g, cell_order, target_indptr)
+    variants = count_variants(g, table, cell_order, target_indptr)
     n_fac = sum(n.shape[0] for n in g.facility_node.values())
     query = f"{g.cell_node.shape[0]} cells x {n_fac} fac <= 30 min"
     small = next(iter(g.facility_node.values()))[:2]
@@ -461,15 +478,20 @@ def _check_pandana_counts(reached: np.ndarray, ours: np.ndarray, ftype: str) -> 
 # --------------------------------------------------------------------------
 
 def profile_child(config_path: str, output_dir: str, result_path: str) -> None:
-    """Run the road profile (walk, bike, car; no pt) and write its timings."""
+    """Run the road profile (walk, bike, car; no pt) twice and write its timings:
+    the first run builds what the cache lacks (the contraction hierarchies),
+    the second is the warm run a planner repeats."""
     config = pipeline.RunConfig.from_toml(config_path, output_dir=output_dir,
                                           cache_dir=Path(config_path).parent / "cache",
                                           gtfs=())
     config.settings = dataclasses.replace(config.settings, modes=ROAD_MODES)
+    first_s, first = timed(lambda: pipeline.run_profile(config))
     wall_s, result = timed(lambda: pipeline.run_profile(config))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     Path(result_path).write_text(json.dumps({
-        "wall_s": round(wall_s, 2), "self_peak_rss_gb": round(peak, 3),
+        "wall_s": round(wall_s, 2), "first_run_s": round(first_s, 2),
+        "first_run_steps_s": first.manifest.get("timings_s", {}),
+        "self_peak_rss_gb": round(peak, 3),
         "steps_s": result.manifest.get("timings_s", {})}))
 
 

@@ -10,8 +10,9 @@ scale gives >= 5M walk nodes, >= 2M car nodes and >= 400k cells; every count
 grows linearly with the scale), then runs
 :func:`bereikbaarheid.pipeline.run_profile` with the modes walk, bike and car
 in a child process twice: cold (the network cache is emptied first, so the
-networks are built) and warm (the cached networks are verified and
-memory-mapped). A last child times loading the cache alone, with and
+networks and their contraction hierarchies are built) and warm (the cached
+networks and hierarchies are verified and memory-mapped; ``--warm-only``
+keeps the cache and runs this one alone). A last child times loading the cache alone, with and
 without the SHA-256 verification. Each child runs alone, so its peak RSS is
 its own; a sampler thread in the child records the peak RSS of every step.
 
@@ -50,6 +51,22 @@ def _rss_gb(pid: int | str = "self") -> float:
         return 0.0
 
 
+def _rss_parts_gb() -> tuple[float, float]:
+    """This process's resident memory split into anonymous (heap, arrays) and
+    file-backed pages (the memory-mapped cache files: clean, so the kernel
+    can drop them under pressure and read them again), in GB."""
+    parts = {"RssAnon:": 0.0, "RssFile:": 0.0, "RssShmem:": 0.0}
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                key = line.split(maxsplit=1)[0]
+                if key in parts:
+                    parts[key] = int(line.split()[1]) * 1024 / 1e9
+    except OSError:
+        pass
+    return parts["RssAnon:"], parts["RssFile:"] + parts["RssShmem:"]
+
+
 def _peak_self_gb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e9
 
@@ -67,6 +84,8 @@ class _StepSampler:
         self.progress = progress
         self.step = "setup"
         self.peaks: dict[str, float] = {}
+        # At each step's highest RSS: its anonymous and file-backed parts.
+        self.parts: dict[str, tuple[float, float]] = {}
         self.timings: dict[str, float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -75,7 +94,9 @@ class _StepSampler:
         last_write = 0.0
         while not self._stop.wait(_SAMPLE_S):
             rss = _rss_gb()
-            self.peaks[self.step] = max(self.peaks.get(self.step, 0.0), rss)
+            if rss > self.peaks.get(self.step, 0.0):
+                self.peaks[self.step] = rss
+                self.parts[self.step] = _rss_parts_gb()
             if time.monotonic() - last_write > 2.0:
                 last_write = time.monotonic()
                 self.progress.write_text(json.dumps(
@@ -155,6 +176,8 @@ def _child_profile(args: argparse.Namespace) -> dict[str, Any]:
         "cache": {m: networks[m].get("reason", networks[m]["status"]) for m in MODES},
         "cells": len(result.cells),
         "step_peak_rss_gb": {k: round(v, 2) for k, v in sampler.peaks.items()},
+        "step_peak_anon_file_gb": {k: [round(a, 2), round(b, 2)]
+                                   for k, (a, b) in sampler.parts.items()},
         "peak_rss_gb": round(_peak_self_gb(), 2),
     }
 
@@ -252,6 +275,8 @@ def main() -> None:
                         help="keep a region already generated at this scale and seed")
     parser.add_argument("--max-rss-gb", type=float, default=14.0,
                         help="kill a child passing this RSS (the machine is shared)")
+    parser.add_argument("--warm-only", action="store_true",
+                        help="keep the cache and run only the warm profile (and the load)")
     parser.add_argument("--json", help="also write the figures to this file")
     parser.add_argument("--child", choices=sorted(_CHILDREN), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -274,10 +299,11 @@ def main() -> None:
         if "failed" in figures["generate"]:
             return _finish(args, figures)
         stamp.write_text(json.dumps(wanted))
-    shutil.rmtree(work / "cache", ignore_errors=True)
-    figures["cold"] = _spawn(args, "cold")
+    if not args.warm_only:
+        shutil.rmtree(work / "cache", ignore_errors=True)
+        figures["cold"] = _spawn(args, "cold")
     # A cold run stopped after its networks step has still filled the cache.
-    if "failed" not in figures["cold"]:
+    if "failed" not in figures.get("cold", {}):
         figures["warm"] = _spawn(args, "warm")
     figures["load"] = _spawn(args, "load")
     _finish(args, figures)
@@ -306,8 +332,10 @@ def _summary(f: dict[str, Any]) -> str:
         lines.append(f"{run}: total {r['total_s']} s, peak RSS {r['peak_rss_gb']} GB; "
                      f"nodes {nodes}; cells {r['cells']:,}; cache {r['cache']}")
         for step, s in r["timings_s"].items():
+            anon, file = r.get("step_peak_anon_file_gb", {}).get(step, (float("nan"),) * 2)
             lines.append(f"    {step:<14} {s:8.1f} s   peak RSS "
-                         f"{r['step_peak_rss_gb'].get(step, float('nan')):.2f} GB")
+                         f"{r['step_peak_rss_gb'].get(step, float('nan')):.2f} GB "
+                         f"(anonymous {anon:.2f}, file-backed {file:.2f})")
         lines.append(f"    {'write':<14} {r['write_s']:8.1f} s")
     load = f.get("load")
     if load and "failed" not in load:

@@ -179,3 +179,34 @@ def test_unreadable_sidecar_is_rebuilt(pbf, tmp_path):
     _, _, report = cache.load_or_build(pbf, Settings(), tmp_path / "cache")
     assert report["bike"]["status"] == "built"
     assert report["bike"]["reason"].startswith("verification failed: unreadable sidecar")
+
+
+def test_hierarchy_is_built_once_reused_and_rebuilt_when_damaged(pbf, tmp_path):
+    from bereikbaarheid.kernels import ch
+
+    networks, _, _ = cache.load_or_build(pbf, Settings(), tmp_path / "cache")
+    car = networks["car"]
+    built, report = cache.load_or_build_hierarchy(car, tmp_path / "cache")
+    assert report["status"] == "built" and report["reason"] == "no cache"
+    reused, report = cache.load_or_build_hierarchy(car, tmp_path / "cache")
+    assert report == {"status": "reused", "shortcuts": built.shortcuts}
+    for name, array in built.to_arrays().items():
+        if name != "build_s":
+            np.testing.assert_array_equal(getattr(reused, name), array, err_msg=name)
+    # The hierarchy answers for the network's reversed graph (the search graph).
+    rev = cache._search_graph(car)
+    from bereikbaarheid.kernels import dijkstra
+    for source in range(car.n_nodes):
+        np.testing.assert_array_equal(ch.one_to_all(reused, source),
+                                      dijkstra.one_to_all(rev[0], rev[1], rev[2], source))
+    (folder,) = (tmp_path / "cache").glob("hierarchy.car.*.arrays")
+    path = folder / "up_cost.npy"
+    data = bytearray(path.read_bytes())
+    data[-4:] = bytes(b ^ 0xFF for b in data[-4:])
+    path.write_bytes(bytes(data))
+    _, report = cache.load_or_build_hierarchy(car, tmp_path / "cache")
+    assert report["status"] == "built"
+    assert report["reason"].startswith("verification failed: stored arrays do not match")
+    # Another network (the walk one) gets its own entry.
+    _, report = cache.load_or_build_hierarchy(networks["walk"], tmp_path / "cache")
+    assert report["status"] == "built"

@@ -322,3 +322,125 @@ def test_catchment_pairs_agree_with_access_counts_and_nearest_times():
     close = expected <= 600.0
     np.testing.assert_allclose(nearest[close], expected[close], rtol=1e-12)
     assert np.isinf(nearest[~close]).all()
+
+
+# -- 2SFCA without pairs -----------------------------------------------------
+
+def test_pair_free_catchments_by_hand():
+    # Road 0 -- 1 -- 2 (one way each direction, 100 s per edge). Facility A
+    # at node 0 (capacity 30), B at node 2 (capacity 10); cells at nodes 0, 1,
+    # 2 with demand 10, 20, 10 and a catchment of 100 s: A serves cells 0, 1
+    # (D = 30, R = 1), B serves cells 1, 2 (D = 30, R = 1/3).
+    indptr = np.array([0, 1, 3, 4])
+    indices = np.array([1, 0, 2, 1])
+    time_ms = np.full(4, 100_000.0)
+    reach = capacity.LinkedCatchments((indptr, indices, time_ms), np.array([0, 1, 2]),
+                                      np.zeros(3), np.array([0, 2]), np.zeros(2))
+    cell_ratio, fac_ratio, demand_in = reach.ratios(
+        np.array([0, 1]), np.array([10.0, 20.0, 10.0]), np.array([30.0, 10.0]), 100.0,
+        Settings())
+    np.testing.assert_allclose(demand_in, [30.0, 30.0])
+    np.testing.assert_allclose(fac_ratio, [1.0, 1 / 3])
+    np.testing.assert_allclose(cell_ratio, [1.0, 4 / 3, 1 / 3])
+
+
+@pytest.mark.parametrize("decay_name, param", [("step", 0.0), ("linear", 0.0),
+                                               ("gaussian", 4.0)])
+@hsettings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1))
+def test_pair_free_catchments_equal_the_pairs(decay_name, param, seed):
+    # Random streets, cells and facilities (some unlinked, some sharing a
+    # spot): the two searches per facility give the ratios of the listed pairs.
+    rng = np.random.default_rng(seed)
+    k = 5
+    coords = [(150.0 * i, 150.0 * j) for j in range(k) for i in range(k)]
+    streets = [(j * k + i, j * k + i + 1) for j in range(k) for i in range(k - 1)]
+    streets += [(j * k + i, (j + 1) * k + i) for j in range(k - 1) for i in range(k)]
+    keep = rng.random(len(streets)) < 0.8
+    edges = both_ways([e for e, kept in zip(streets, keep) if kept])
+    one_way = [e for e, kept in zip(streets, keep) if not kept and rng.random() < 0.5]
+    net = make_network(coords, edges + one_way)
+    s = Settings(modes=("walk",), facility_types=("gp",), walk_speed_kmh=3.6,
+                 connector_speed_kmh={"walk": 3.6, "bike": 15.0, "car": 15.0},
+                 fca_decay=decay_name, fca_decay_param=param, max_link_distance_m=120.0)
+    n_fac, n_cells = int(rng.integers(1, 6)), int(rng.integers(1, 40))
+    fac = pd.DataFrame({"facility_id": [f"f{i}" for i in range(n_fac)], "type": "gp",
+                        "x": rng.uniform(-50, 650, n_fac), "y": rng.uniform(-50, 650, n_fac)})
+    cell_x, cell_y = rng.uniform(-100, 700, n_cells), rng.uniform(-100, 700, n_cells)
+    cell_x[n_cells // 2:] = cell_x[:n_cells - n_cells // 2]
+    cell_y[n_cells // 2:] = cell_y[:n_cells - n_cells // 2]
+    demand = rng.uniform(0, 50, n_cells) * (rng.random(n_cells) < 0.8)
+    cap = rng.uniform(0, 100, n_fac)
+    norm_s = float(rng.integers(60, 900))
+    rows = np.arange(n_fac)
+    pairs = capacity.catchment_pairs(net, cell_x, cell_y, fac, s, "walk", norm_s)
+    expected = pairs.ratios(rows, demand, cap, norm_s, s)
+    linked = capacity.LinkedCatchments.link(net, cell_x, cell_y, fac, s, "walk")
+    got = linked.ratios(rows, demand, cap, norm_s, s)
+    for g, e in zip(got, expected):
+        np.testing.assert_allclose(g, e, rtol=1e-9, atol=1e-12, equal_nan=True)
+
+
+def test_pair_free_catchments_do_not_depend_on_the_thread_count():
+    import numba
+
+    rng = np.random.default_rng(5)
+    k = 12
+    coords = [(100.0 * i, 100.0 * j) for j in range(k) for i in range(k)]
+    streets = [(j * k + i, j * k + i + 1) for j in range(k) for i in range(k - 1)]
+    streets += [(j * k + i, (j + 1) * k + i) for j in range(k - 1) for i in range(k)]
+    net = make_network(coords, both_ways(streets))
+    s = Settings(modes=("walk",), facility_types=("gp",), fca_decay="linear")
+    fac = pd.DataFrame({"facility_id": [f"f{i}" for i in range(30)], "type": "gp",
+                        "x": rng.uniform(0, 1100, 30), "y": rng.uniform(0, 1100, 30)})
+    cell_x, cell_y = rng.uniform(0, 1100, 300), rng.uniform(0, 1100, 300)
+    reach = capacity.LinkedCatchments.link(net, cell_x, cell_y, fac, s, "walk")
+    args = (np.arange(30), rng.uniform(0, 9, 300), rng.uniform(1, 9, 30), 600.0, s)
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = reach.ratios(*args)
+        numba.set_num_threads(before)
+        many = reach.ratios(*args)
+    finally:
+        numba.set_num_threads(before)
+    for a, b in zip(one, many):
+        assert a.tobytes() == b.tobytes()
+
+
+def test_catchments_on_the_hierarchy_equal_the_searches():
+    # The travel times' linked graph with a contraction hierarchy: the
+    # catchments run through entries and direct pairs, with the same ratios.
+    from bereikbaarheid.kernels import ch
+    from bereikbaarheid.networks import cache
+
+    rng = np.random.default_rng(11)
+    k = 9
+    coords = [(120.0 * i + rng.uniform(-20, 20), 120.0 * j + rng.uniform(-20, 20))
+              for j in range(k) for i in range(k)]
+    streets = [(j * k + i, j * k + i + 1) for j in range(k) for i in range(k - 1)]
+    streets += [(j * k + i, (j + 1) * k + i) for j in range(k - 1) for i in range(k)]
+    one_way = rng.random(len(streets)) < 0.15
+    edges = [e for e, o in zip(streets, one_way) if o] + both_ways(
+        [e for e, o in zip(streets, one_way) if not o])
+    net = make_network(coords, edges)
+    s = Settings(modes=("walk",), facility_types=("gp",), walk_speed_kmh=3.6,
+                 connector_speed_kmh={"walk": 3.6, "bike": 15.0, "car": 15.0},
+                 fca_decay="linear")
+    n_fac, n_cells = 25, 300
+    fac = pd.DataFrame({"facility_id": [f"f{i}" for i in range(n_fac)], "type": "gp",
+                        "x": rng.uniform(-30, 1000, n_fac), "y": rng.uniform(-30, 1000, n_fac)})
+    cell_x, cell_y = rng.uniform(-60, 1040, n_cells), rng.uniform(-60, 1040, n_cells)
+    h = ch.build_hierarchy(*cache._search_graph(net))
+    state = access_measures.compute_access({"walk": net}, cell_x, cell_y, fac, s,
+                                           hierarchies={"walk": h}).state
+    fast = capacity.LinkedCatchments.of_mode(state.modes["walk"])
+    assert fast.mode_state.hierarchy is h
+    plain = capacity.LinkedCatchments.link(net, cell_x, cell_y, fac, s, "walk")
+    args = (np.arange(n_fac), rng.uniform(0, 50, n_cells), rng.uniform(10, 90, n_fac))
+    for norm_s in (120.0, 400.0, 900.0):
+        got = fast.ratios(*args, norm_s, s)
+        expected = plain.ratios(*args, norm_s, s)
+        assert np.count_nonzero(expected[0]) > 10
+        for g, e in zip(got, expected):
+            np.testing.assert_allclose(g, e, rtol=1e-12, atol=0, equal_nan=True)

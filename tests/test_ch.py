@@ -12,7 +12,7 @@ import scipy.sparse.csgraph
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bereikbaarheid.kernels import ch, dijkstra
+from bereikbaarheid.kernels import catchment, ch, dijkstra
 
 
 def csr(n, edges):
@@ -249,3 +249,370 @@ def test_the_hierarchy_does_not_depend_on_the_thread_count():
     for name in one:
         if name != "build_s":
             np.testing.assert_array_equal(one[name], more[name], err_msg=name)
+
+
+# --------------------------------------------------------------------------
+# count_within: bounded many-to-many counts
+# --------------------------------------------------------------------------
+
+def pair_costs(n, edges, sources, targets, direct):
+    """Cost of every (source, target) pair, ``(n_sources, n_targets)``, by plain
+    Dijkstra (heapq) on the graph plus one virtual node per source (edges to
+    its entry nodes at their costs) and per target (edges from its entry
+    nodes), and direct edges between the two; inf where unreachable."""
+    import heapq
+
+    n_sources, n_targets = len(sources), len(targets)
+    out = [[] for _ in range(n + n_sources + n_targets)]
+    for u, v, c, _ in edges:
+        out[u].append((v, c))
+    for s, entries in enumerate(sources):
+        out[n + s] += [(node, c) for node, c in entries]
+    for t, entries in enumerate(targets):
+        for node, c in entries:
+            out[node].append((n + n_sources + t, c))
+    for s, t, c in direct:
+        out[n + s].append((n + n_sources + t, c))
+    costs = np.full((n_sources, n_targets), math.inf)
+    for s in range(n_sources):
+        dist = {n + s: 0}
+        heap = [(0, n + s)]
+        while heap:
+            d, u = heapq.heappop(heap)
+            if d > dist[u]:
+                continue
+            for v, c in out[u]:
+                if d + c < dist.get(v, math.inf):
+                    dist[v] = d + c
+                    heapq.heappush(heap, (d + c, v))
+        for t in range(n_targets):
+            costs[s, t] = dist.get(n + n_sources + t, math.inf)
+    return costs
+
+
+def count_reference(n, edges, sources, targets, direct, cutoffs):
+    """Counts from :func:`pair_costs`: sources within each cutoff of every target."""
+    costs = pair_costs(n, edges, sources, targets, direct)
+    return (costs[:, :, None] <= np.asarray(cutoffs, float)).sum(axis=0).astype(np.int32)
+
+
+def flat(entries):
+    """``(indptr, node, cost)`` of a list of ``[(node, cost), ...]`` per source or target."""
+    indptr = np.cumsum([0] + [len(e) for e in entries])
+    node = np.array([v for e in entries for v, _ in e], dtype=np.int64)
+    cost = np.array([c for e in entries for _, c in e], dtype=np.float64)
+    return indptr, node, cost
+
+
+def direct_pairs(direct):
+    """The keyword arguments of direct pairs ``[(source, target, cost), ...]``."""
+    if not direct:
+        return {}
+    return {"direct_source": [d[0] for d in direct],
+            "direct_target": [d[1] for d in direct],
+            "direct_cost": np.array([d[2] for d in direct], dtype=float)}
+
+
+def count_ch(h, sources, targets, direct, cutoffs):
+    """``ch.count_within`` with sources and targets as lists of ``(node, cost)`` entries."""
+    return ch.count_within(h, *flat(sources), np.asarray(cutoffs, float), *flat(targets),
+                           **direct_pairs(direct))
+
+
+def test_count_within_on_a_path_by_eye():
+    # 0 - 1 - 2 - 3 - 4 - 5, both ways, every edge costs 1; cutoffs 2 and 4.
+    edges = [(u, u + 1, 1, 1) for u in range(5)] + [(u + 1, u, 1, 1) for u in range(5)]
+    h = ch.build_hierarchy(*csr(6, edges))
+    sources = [[(0, 0), (5, 1)],   # s0: two entries, at 0 (free) and at 5 (cost 1)
+               [(2, 1)],           # s1: at 2, cost 1
+               []]                 # s2: no entry, reaches nothing
+    targets = [[(1, 0)],           # t0: s0 via 0 costs 1, s1 costs 1 + 1 = 2
+               [(3, 2), (4, 0)],   # t1: s0 via 5 -> 4 costs 1 + 1 = 2; s1 via 2 -> 4 costs 3
+               []]                 # t2: only the direct pair (s1, t2) at 4
+    # (s0, t0) at 3 is worse than the graph's 1 and changes nothing.
+    direct = [(1, 2, 4), (0, 0, 3)]
+    counts = count_ch(h, sources, targets, direct, [2, 4])
+    assert counts.dtype == np.int32
+    np.testing.assert_array_equal(counts, [[2, 2], [1, 2], [0, 1]])
+    np.testing.assert_array_equal(counts, count_reference(6, edges, sources, targets,
+                                                          direct, [2, 4]))
+
+
+def test_count_within_empty_inputs_and_bad_arguments():
+    indptr, indices, cost, length = csr(3, [(0, 1, 1, 1), (1, 2, 1, 1)])
+    h = ch.build_hierarchy(indptr, indices, cost, length)
+    one = np.array([0, 1])
+    assert ch.count_within(h, [0], [], [], [5.0], one, [2], [0.0]).tolist() == [[0]]
+    assert ch.count_within(h, one, [0], [0.0], [5.0], [0], [], []).shape == (0, 1)
+    assert ch.count_within(h, one, [0], [0.0], [], one, [2], [0.0]).shape == (1, 0)
+    good = {"source_indptr": one, "source_node": [0], "source_cost": [0.0], "cutoffs": [5.0],
+            "target_indptr": one, "target_node": [2], "target_cost": [0.0]}
+    assert ch.count_within(h, **good).tolist() == [[1]]
+    for change, match in [({"source_cost": [0.5]}, "source_cost"),
+                          ({"target_cost": [-1.0]}, "target_cost"),
+                          ({"source_node": [3]}, "source_node"),
+                          ({"target_indptr": [0, 2]}, "target_indptr"),
+                          ({"cutoffs": [5.0, 5.0]}, "strictly increasing"),
+                          ({"cutoffs": [math.inf]}, "cutoffs"),
+                          ({"direct_source": [0]}, "all three"),
+                          ({"direct_source": [1], "direct_target": [0], "direct_cost": [1.0]},
+                           "direct_source"),
+                          ({"direct_source": [0], "direct_target": [0], "direct_cost": [0.5]},
+                           "direct_cost")]:
+        with pytest.raises(ValueError, match=match):
+            ch.count_within(h, **{**good, **change})
+
+
+@st.composite
+def count_cases(draw):
+    """A small graph (as :func:`graphs`), sources and targets with 0..3
+    entries, direct pairs and cutoffs."""
+    n, edges, *_ = draw(graphs())
+    entries = st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, 4)), max_size=3)
+    sources = draw(st.lists(entries, max_size=40))
+    targets = draw(st.lists(entries, max_size=8))
+    direct = []
+    if sources and targets:
+        direct = draw(st.lists(st.tuples(st.integers(0, len(sources) - 1),
+                                         st.integers(0, len(targets) - 1),
+                                         st.integers(0, 12)), max_size=6))
+    cutoffs = sorted(draw(st.sets(st.integers(0, 14), min_size=1, max_size=4)))
+    return n, edges, sources, targets, direct, cutoffs
+
+
+@settings(max_examples=120, deadline=None)
+@given(count_cases())
+def test_count_within_agrees_with_a_plain_dijkstra(case):
+    n, edges, sources, targets, direct, cutoffs = case
+    h = ch.build_hierarchy(*csr(n, edges))
+    np.testing.assert_array_equal(count_ch(h, sources, targets, direct, cutoffs),
+                                  count_reference(n, edges, sources, targets, direct, cutoffs))
+
+
+@pytest.fixture(scope="module")
+def grid_20k():
+    indptr, indices, cost, length = road_grid(20_000, seed=3)
+    return indptr, indices, cost, ch.build_hierarchy(indptr, indices, cost, length)
+
+
+def test_count_within_on_a_road_grid_matches_the_dijkstra_kernel(grid_20k):
+    indptr, indices, cost, h = grid_20k
+    n = h.n
+    rng = np.random.default_rng(6)
+    sources = np.sort(rng.choice(n, 300, replace=False))
+    source_cost = rng.integers(0, 120_000, 300).astype(float)
+    target_node = np.sort(rng.choice(n, 5_000, replace=False))
+    target_cost = rng.integers(0, 60_000, 5_000).astype(float)
+    cutoffs = np.array([5, 10, 15, 30]) * 60_000.0
+    # The reference takes targets grouped by node: one target per chosen node.
+    by_node = np.zeros(n + 1, dtype=np.int64)
+    by_node[target_node + 1] = 1
+    expected = dijkstra.count_within(indptr, indices, cost, sources, source_cost, cutoffs,
+                                     np.cumsum(by_node), target_cost)
+    one = np.arange(301)
+    got = ch.count_within(h, one, sources, source_cost, cutoffs, np.arange(5_001),
+                          target_node, target_cost)
+    assert expected[:, 0].sum() > 0 and (expected[:, -1] < 300).any()
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_count_within_does_not_depend_on_the_thread_count(grid_20k):
+    _, _, _, h = grid_20k
+    rng = np.random.default_rng(7)
+    sources = rng.choice(h.n, 100)
+    targets = rng.choice(h.n, 2_000)
+    args = (h, np.arange(101), sources, np.zeros(100), [600_000.0, 1_200_000.0],
+            np.arange(2_001), targets, np.zeros(2_000))
+    threads = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = ch.count_within(*args)
+        numba.set_num_threads(max(2, threads) if numba.config.NUMBA_NUM_THREADS > 1 else 1)
+        more = ch.count_within(*args)
+    finally:
+        numba.set_num_threads(threads)
+    np.testing.assert_array_equal(one, more)
+
+
+# --------------------------------------------------------------------------
+# two_step_fca: two-step floating catchment over the same batches
+# --------------------------------------------------------------------------
+
+def fca_reference(costs, decay, demand, capacity):
+    """2SFCA in plain numpy over a full ``(n_sources, n_targets)`` cost matrix:
+    ``(target_ratio, source_ratio, source_demand)``."""
+    decay = np.asarray(decay, float)
+    within = costs <= decay.shape[0] - 1
+    weight = np.where(within, decay[np.where(within, costs, 0).astype(int)], 0.0)
+    source_demand = weight @ np.asarray(demand, float)
+    capacity = np.nan_to_num(np.asarray(capacity, float), nan=0.0)
+    reached = source_demand > 0
+    source_ratio = np.full(costs.shape[0], math.nan)
+    source_ratio[reached] = capacity[reached] / source_demand[reached]
+    target_ratio = np.where(reached, source_ratio, 0.0) @ weight
+    return target_ratio, source_ratio, source_demand
+
+
+def fca_ch(h, sources, targets, direct, decay, demand, capacity):
+    """``ch.two_step_fca`` with sources and targets as lists of ``(node, cost)`` entries."""
+    return ch.two_step_fca(h, *flat(sources), *flat(targets), np.asarray(decay, float),
+                           np.asarray(demand, float), np.asarray(capacity, float),
+                           **direct_pairs(direct))
+
+
+def test_two_step_fca_on_a_path_by_eye():
+    # The path of test_count_within_on_a_path_by_eye: 0 - 1 - 2 - 3 - 4 - 5,
+    # both ways, every edge costs 1. Full weight up to 2, half up to 4.
+    edges = [(u, u + 1, 1, 1) for u in range(5)] + [(u + 1, u, 1, 1) for u in range(5)]
+    h = ch.build_hierarchy(*csr(6, edges))
+    decay = [1.0, 1.0, 1.0, 0.5, 0.5]
+    facilities = [[(0, 0), (5, 1)],  # f0: at 0 (free) and at 5 (cost 1); capacity 6
+                  [(2, 1)],          # f1: at 2, cost 1; capacity 14
+                  []]                # f2: reaches nothing; capacity NaN
+    cells = [[(1, 0)],               # c0, demand 10: f0 via 0 costs 1, f1 costs 2
+             [(3, 2), (4, 0)],       # c1, demand 20: f0 via 5 -> 4 costs 2, f1 via 2 -> 4 costs 3
+             []]                     # c2, demand 30: only the direct pair (f1, c2) at 4
+    # The direct (f0, c0) at 3 is worse than the graph's 1 and changes nothing.
+    direct = [(1, 2, 4), (0, 0, 3)]
+    # Weights: f0 -> c0 1, f0 -> c1 1; f1 -> c0 1, f1 -> c1 0.5, f1 -> c2 0.5.
+    # D_f0 = 10 + 20 = 30, R_f0 = 6 / 30 = 0.2;
+    # D_f1 = 10 + 0.5 * 20 + 0.5 * 30 = 35, R_f1 = 14 / 35 = 0.4; D_f2 = 0, R_f2 NaN.
+    # A_c0 = 0.2 + 0.4 = 0.6, A_c1 = 0.2 + 0.5 * 0.4 = 0.4, A_c2 = 0.5 * 0.4 = 0.2.
+    target_ratio, source_ratio, source_demand = fca_ch(
+        h, facilities, cells, direct, decay, [10, 20, 30], [6, 14, math.nan])
+    for a in (target_ratio, source_ratio, source_demand):
+        assert a.dtype == np.float64
+    np.testing.assert_allclose(source_demand, [30, 35, 0], rtol=1e-12)
+    np.testing.assert_allclose(source_ratio, [0.2, 0.4, math.nan], rtol=1e-12)
+    np.testing.assert_allclose(target_ratio, [0.6, 0.4, 0.2], rtol=1e-12)
+    # A shorter catchment (cutoff 2) drops the half-weight pairs entirely.
+    target_ratio, source_ratio, source_demand = fca_ch(
+        h, facilities, cells, direct, [1.0, 1.0, 1.0], [10, 20, 30], [6, 14, math.nan])
+    np.testing.assert_allclose(source_demand, [30, 10, 0], rtol=1e-12)
+    np.testing.assert_allclose(target_ratio, [0.2 + 1.4, 0.2, 0.0], rtol=1e-12)
+
+
+def test_two_step_fca_empty_inputs_and_bad_arguments():
+    indptr, indices, cost, length = csr(3, [(0, 1, 1, 1), (1, 2, 1, 1)])
+    h = ch.build_hierarchy(indptr, indices, cost, length)
+    one = np.array([0, 1])
+    good = {"source_indptr": one, "source_node": [0], "source_cost": [0.0],
+            "target_indptr": one, "target_node": [2], "target_cost": [0.0],
+            "decay": np.ones(3), "target_demand": [4.0], "source_capacity": [2.0]}
+    np.testing.assert_allclose(np.concatenate(ch.two_step_fca(h, **good)), [0.5, 0.5, 4.0])
+    # Beyond the catchment (cost 2 > cutoff 1): nothing counts.
+    far = ch.two_step_fca(h, **{**good, "decay": np.ones(2)})
+    np.testing.assert_array_equal(np.concatenate(far), [0.0, math.nan, 0.0])
+    no_sources = ch.two_step_fca(h, **{**good, "source_indptr": [0], "source_node": [],
+                                       "source_cost": [], "source_capacity": []})
+    assert [a.tolist() for a in no_sources] == [[0.0], [], []]
+    no_targets = ch.two_step_fca(h, **{**good, "target_indptr": [0], "target_node": [],
+                                       "target_cost": [], "target_demand": []})
+    np.testing.assert_array_equal(np.concatenate(no_targets), [math.nan, 0.0])
+    for change, match in [({"source_cost": [0.5]}, "source_cost"),
+                          ({"target_node": [3]}, "target_node"),
+                          ({"decay": []}, "decay"),
+                          ({"decay": [1.0, math.nan]}, "decay"),
+                          ({"decay": np.ones((2, 2))}, "decay"),
+                          ({"target_demand": [-1.0]}, "target_demand"),
+                          ({"target_demand": [1.0, 2.0]}, "target_demand"),
+                          ({"source_capacity": [math.inf]}, "source_capacity"),
+                          ({"source_capacity": []}, "source_capacity"),
+                          ({"direct_source": [0], "direct_target": [0]}, "all three"),
+                          ({"direct_source": [0], "direct_target": [1], "direct_cost": [1.0]},
+                           "direct_target")]:
+        with pytest.raises(ValueError, match=match):
+            ch.two_step_fca(h, **{**good, **change})
+
+
+@st.composite
+def fca_cases(draw):
+    """A case of :func:`count_cases` with a decay table (a step, linear or
+    random but decreasing), demands (some 0) and capacities (some NaN)."""
+    n, edges, sources, targets, direct, cutoffs = draw(count_cases())
+    cutoff = cutoffs[-1]
+    kind = draw(st.sampled_from(["step", "linear", "random"]))
+    if kind == "step":
+        decay = np.ones(cutoff + 1)
+    elif kind == "linear":
+        decay = 1.0 - np.arange(cutoff + 1) / (cutoff + 1)
+    else:
+        steps = draw(st.lists(st.floats(0.0, 1.0), min_size=cutoff + 1, max_size=cutoff + 1))
+        decay = np.sort(np.array(steps))[::-1].copy()
+    demand = draw(st.lists(st.sampled_from([0.0, 1.0, 2.5, 7.0, 1e-3, 1234.5]),
+                           min_size=len(targets), max_size=len(targets)))
+    capacity = draw(st.lists(st.sampled_from([math.nan, 0.0, 1.0, 3.0, 0.1]),
+                             min_size=len(sources), max_size=len(sources)))
+    return n, edges, sources, targets, direct, decay, demand, capacity
+
+
+@settings(max_examples=60, deadline=None)
+@given(fca_cases())
+def test_two_step_fca_agrees_with_numpy_over_plain_dijkstra_costs(case):
+    n, edges, sources, targets, direct, decay, demand, capacity = case
+    h = ch.build_hierarchy(*csr(n, edges))
+    got = fca_ch(h, sources, targets, direct, decay, demand, capacity)
+    expected = fca_reference(pair_costs(n, edges, sources, targets, direct), decay, demand,
+                             capacity)
+    for a, b in zip(got, expected):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=0)
+
+
+def fca_grid_inputs(n, seed):
+    """Facilities (one node each, spatially sorted) and cells (several may
+    share a node) on a road grid of ``n`` nodes, a 2-minute linear decay,
+    demands and capacities: some cells beyond every catchment, some
+    facilities reaching no cell."""
+    rng = np.random.default_rng(seed)
+    k, m = 200, 6_000
+    cutoff_ms = 2 * 60_000
+    source_node = np.sort(rng.choice(n, k, replace=False))
+    source_cost = rng.integers(0, 30_000, k).astype(float)
+    source_cost[::25] = cutoff_ms + 1
+    target_node = np.sort(rng.choice(n, m))
+    target_cost = rng.integers(0, 15_000, m).astype(float)
+    decay = 1.0 - np.arange(cutoff_ms + 1) / (cutoff_ms + 1)
+    demand = rng.integers(0, 200, m).astype(float)
+    capacity = rng.uniform(0, 5, k)
+    capacity[::17] = np.nan
+    return source_node, source_cost, target_node, target_cost, decay, demand, capacity
+
+
+def test_two_step_fca_on_a_road_grid_matches_the_catchment_kernel(grid_20k):
+    indptr, indices, cost, h = grid_20k
+    n = h.n
+    source_node, source_cost, target_node, target_cost, decay, demand, capacity = \
+        fca_grid_inputs(n, seed=8)
+    k, m = source_node.shape[0], target_node.shape[0]
+    # The catchment kernel takes its targets grouped by node (target_node is sorted).
+    by_node = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(target_node, minlength=n), out=by_node[1:])
+    expected = catchment.two_step_fca(indptr, indices, cost, source_node, source_cost, by_node,
+                                      target_cost, decay, demand, capacity)
+    got = ch.two_step_fca(h, np.arange(k + 1), source_node, source_cost, np.arange(m + 1),
+                          target_node, target_cost, decay, demand, capacity)
+    # Not a vacuous case: some cells and facilities are out of reach.
+    target_ratio, source_ratio, source_demand = expected
+    assert (target_ratio > 0).sum() > m // 2 and (target_ratio == 0).any()
+    assert (source_demand == 0).any() and (source_ratio > 0).any()
+    for a, b in zip(got, expected):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=0)
+
+
+def test_two_step_fca_is_bit_identical_for_any_thread_count(grid_20k):
+    _, _, _, h = grid_20k
+    source_node, source_cost, target_node, target_cost, decay, demand, capacity = \
+        fca_grid_inputs(h.n, seed=9)
+    k, m = source_node.shape[0], target_node.shape[0]
+    args = (h, np.arange(k + 1), source_node, source_cost, np.arange(m + 1), target_node,
+            target_cost, decay, demand, capacity)
+    threads = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = ch.two_step_fca(*args)
+        numba.set_num_threads(max(2, threads) if numba.config.NUMBA_NUM_THREADS > 1 else 1)
+        more = ch.two_step_fca(*args)
+    finally:
+        numba.set_num_threads(threads)
+    for a, b in zip(one, more):
+        assert a.tobytes() == b.tobytes()

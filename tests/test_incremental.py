@@ -190,3 +190,57 @@ def test_demo_region_close_a_village_gp_and_add_a_school(demo_region, tmp_path):
     _assert_same(added, access.compute_access(
         networks, x, y, pd.concat([rest, school], ignore_index=True), settings))
     assert (added.table["school_car_facility_id"] == "new school").any()
+
+
+# --------------------------------------------------------------------------
+# Counts on a contraction hierarchy
+# --------------------------------------------------------------------------
+
+def _hierarchy(net):
+    from bereikbaarheid.kernels import ch
+    from bereikbaarheid.networks import cache
+
+    return ch.build_hierarchy(*cache._search_graph(net))
+
+
+@hsettings(max_examples=60, deadline=None)
+@given(_cases(), st.data())
+def test_counts_on_the_hierarchy_equal_the_dijkstra_counts(case, data):
+    # Cells and facilities on split roads, at nodes, sharing spots and roads:
+    # the counts through entries, direct pairs and the hierarchy are exact.
+    net, cells, fac = case
+    h = _hierarchy(net)
+    settings = SETTINGS if data.draw(st.booleans()) else Settings(
+        modes=("walk", "car"), facility_types=("gp", "school"),
+        connector_speed_kmh={"walk": 3.6, "bike": 15.0, "car": 15.0},
+        thresholds_min=(1, 3, 5, 30))
+    plain = access.compute_access({"walk": net, "car": net}, cells[0], cells[1], fac, settings)
+    fast = access.compute_access({"walk": net, "car": net}, cells[0], cells[1], fac, settings,
+                                 hierarchies={"walk": h, "car": h})
+    _assert_same(fast, plain)
+    # Incremental updates keep using it, and still equal a full rerun.
+    k = data.draw(st.integers(1, len(fac) - 1))
+    base = access.compute_access({"walk": net, "car": net}, cells[0], cells[1], fac.iloc[:k],
+                                 settings, hierarchies={"walk": h, "car": h})
+    added = access.add_facilities(base.state, fac.iloc[k:])
+    _assert_same(added, plain)
+    closed = access.close_facilities(fast.state, [fac.facility_id.iloc[0]])
+    _assert_same(closed, access.compute_access(
+        {"walk": net, "car": net}, cells[0], cells[1], fac.iloc[1:], settings))
+
+
+@hsettings(max_examples=30, deadline=None)
+@given(_cases(), st.data())
+def test_closing_for_the_table_only_gives_the_same_table(case, data):
+    # Without relinking (the closed facilities' split points stay in the
+    # baseline's graph) and without a state: the table of a full rerun.
+    net, cells, fac = case
+    base = _run(net, cells, fac)
+    ids = data.draw(st.lists(st.sampled_from(list(fac.facility_id)), min_size=1,
+                             max_size=3, unique=True))
+    closed = access.close_facilities(base.state, ids, table_only=True)
+    assert closed.state is None
+    full = _run(net, cells, fac[~fac.facility_id.isin(ids)])
+    pd.testing.assert_frame_equal(closed.table, full.table, check_exact=True)
+    # The baseline is left as it was.
+    _assert_same(access.close_facilities(base.state, ids), full)

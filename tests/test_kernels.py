@@ -584,3 +584,15 @@ def test_improve_rejects_bad_input(change, message):
     args.update(change)
     with pytest.raises(ValueError, match=message):
         dijkstra.improve_nearest_source(**args)
+
+
+def test_local_reach_passes_split_nodes_only():
+    # Network nodes 0, 1, 2; split nodes 3, 4 on the road 0 -> 3 -> 4 -> 1
+    # (1 s per piece) and 1 -> 2. From 3: 4 at 1 s and network node 1 at 2 s,
+    # not 2 beyond it; from network node 0: only itself.
+    indptr = np.array([0, 1, 2, 2, 3, 4])
+    indices = np.array([3, 2, 4, 1])
+    weight = np.array([1.0, 5.0, 1.0, 1.0])
+    start, node, cost = dijkstra.local_reach(indptr, indices, weight, 3, np.array([3, 0]))
+    assert list(zip(start.tolist(), node.tolist(), cost.tolist())) == [
+        (0, 1, 2.0), (0, 3, 0.0), (0, 4, 1.0), (1, 0, 0.0)]

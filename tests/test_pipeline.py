@@ -129,7 +129,7 @@ def test_a_second_run_is_byte_identical_and_reuses_the_cache(demo_run):
 def test_manifest_records_inputs_settings_versions_and_timings(demo_run):
     _, result = demo_run
     manifest = json.loads(result.files["manifest"].read_text())
-    assert manifest["schema_version"] == "1.3.0"
+    assert manifest["schema_version"] == "1.4.0"
     assert len(manifest["inputs"]["osm"]["sha256"]) == 64
     assert manifest["settings"]["max_link_distance_m"] == 1600.0
     assert manifest["packages"]["numba"]
@@ -160,3 +160,31 @@ def test_facilities_across_the_border_count_for_time_but_not_for_cbs(demo_run):
     abroad = result.manifest["facilities_abroad"]
     assert all(abroad[t] > 0 for t in TYPES)
     assert all(abroad[t] < result.manifest["facilities"][t] for t in TYPES)
+
+
+def test_contraction_hierarchies_give_the_same_profile(demo_run, tmp_path):
+    # Every road mode on a hierarchy (built and cached once per network): the
+    # same tables as with bounded Dijkstra; only the floating-catchment sums
+    # run in another order, so they agree to the last bits.
+    import dataclasses
+
+    config, first = demo_run
+    fast = dataclasses.replace(config, output_dir=tmp_path / "profiles")
+    fast.settings = dataclasses.replace(config.settings, hierarchy_min_nodes=0)
+    result = run_profile(fast)
+    manifest = result.manifest
+    for mode in MODES:
+        assert manifest["networks"][mode]["hierarchy"]["status"] == "built"
+    assert "hierarchies" in manifest["timings_s"]
+    fca = [c for c in first.cells.columns if c.endswith("_fca_ratio")]
+    assert fca
+    pd.testing.assert_frame_equal(result.cells.drop(columns=fca),
+                                  first.cells.drop(columns=fca), check_exact=True)
+    np.testing.assert_allclose(result.cells[fca].to_numpy(float),
+                               first.cells[fca].to_numpy(float), rtol=1e-12, atol=0)
+    for table in ("facilities", "capacity"):
+        pd.testing.assert_frame_equal(getattr(result, table), getattr(first, table),
+                                      check_exact=False, rtol=1e-12)
+    again = run_profile(fast)
+    for mode in MODES:
+        assert again.manifest["networks"][mode]["hierarchy"]["status"] == "reused"

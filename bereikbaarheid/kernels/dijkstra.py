@@ -646,6 +646,81 @@ def repair_nearest_source(
     return cost, label, path_length
 
 
+@numba.njit(cache=True)
+def _local_kernel(indptr, indices, weight, first_local, starts):
+    n = indptr.shape[0] - 1
+    dist = np.full(n, np.inf)
+    touched = np.empty(16, dtype=np.int64)
+    keys = np.empty(16, dtype=np.float64)
+    nodes = np.empty(16, dtype=np.int32)
+    out_start = np.empty(64, dtype=np.int64)
+    out_node = np.empty(64, dtype=np.int64)
+    out_cost = np.empty(64, dtype=np.float64)
+    m = 0
+    for i in range(starts.shape[0]):
+        n_touched = 0
+        size = _heap.push(keys, nodes, 0, 0.0, starts[i])
+        dist[starts[i]] = 0.0
+        touched[0] = starts[i]
+        n_touched = 1
+        while size > 0:
+            d, u, size = _heap.pop(keys, nodes, size)
+            if d > dist[u]:
+                continue
+            if m == out_node.shape[0]:
+                out_start = np.concatenate((out_start, np.empty(m, dtype=np.int64)))
+                out_node = np.concatenate((out_node, np.empty(m, dtype=np.int64)))
+                out_cost = np.concatenate((out_cost, np.empty(m, dtype=np.float64)))
+            out_start[m] = i
+            out_node[m] = u
+            out_cost[m] = d
+            m += 1
+            if u < first_local:
+                continue  # not local: reached, never passed through
+            for e in range(indptr[u], indptr[u + 1]):
+                v = indices[e]
+                nd = d + weight[e]
+                if nd < dist[v]:
+                    if dist[v] == np.inf:
+                        if n_touched == touched.shape[0]:
+                            touched = np.concatenate((touched, np.empty(n_touched, np.int64)))
+                        touched[n_touched] = v
+                        n_touched += 1
+                    dist[v] = nd
+                    if size == keys.shape[0]:
+                        keys = np.concatenate((keys, np.empty(size, np.float64)))
+                        nodes = np.concatenate((nodes, np.empty(size, np.int32)))
+                    size = _heap.push(keys, nodes, size, nd, v)
+        for j in range(n_touched):
+            dist[touched[j]] = np.inf
+    return out_start[:m], out_node[:m], out_cost[:m]
+
+
+def local_reach(indptr: np.ndarray, indices: np.ndarray, weight: np.ndarray,
+                first_local: int, starts: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every node reached from each start through *local* nodes only.
+
+    A search from ``starts[i]`` passes through nodes ``>= first_local`` (the
+    split nodes of a linked graph, along the roads they split) and stops at
+    the first other nodes it meets: they are reached, never passed. A start
+    below ``first_local`` reaches only itself. One small search per start,
+    with one workspace of ``8 * n_nodes`` bytes.
+
+    Returns
+    -------
+    start, node, cost
+        int64 index into ``starts``, int64 node, float64 least cost, sorted by
+        ``(start, node)``.
+    """
+    indptr, indices, n = _csr(indptr, indices)
+    weight = _float_array("weight", weight, indices.shape[0], minimum=0.0, strict=False)
+    starts = _integer_array("starts", starts, 0, n, np.int64)
+    start, node, cost = _local_kernel(indptr, indices, weight, int(first_local), starts)
+    order = np.lexsort((node, start))
+    return start[order], node[order], cost[order]
+
+
 def sources_within_cutoff(
     indptr: np.ndarray,
     indices: np.ndarray,

@@ -10,6 +10,7 @@ exactly the table of a full :func:`compute_access` run.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -19,7 +20,7 @@ import pandas as pd
 
 from .. import _progress
 from ..config import ROAD_MODES, Settings
-from ..kernels import dijkstra
+from ..kernels import ch, dijkstra
 from ..networks import link
 from ..networks.graph import RoadNetwork
 
@@ -31,14 +32,19 @@ class Search:
     """A nearest-facility search over one linked graph, per node.
 
     ``cost`` (ms, or mm for the CBS distance; connector of the facility
-    included), ``label`` (facility index into the state's facility table; -1
-    unreached) and ``path_mm`` (road length of the winning path) as returned
+    included), ``label`` (int32 facility index into the state's facility
+    table; -1 unreached) and ``path_mm`` (road length of the winning path) as returned
     by :func:`bereikbaarheid.kernels.dijkstra.nearest_source`.
     """
 
     cost: np.ndarray
     label: np.ndarray
     path_mm: np.ndarray
+
+    def __post_init__(self) -> None:
+        # Kept per node of every search: int32 labels (facility indices) take
+        # half the memory of the kernels' int64, some 25 MB per million nodes.
+        self.label = np.asarray(self.label, np.int32)
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return self.cost, self.label, self.path_mm
@@ -53,7 +59,10 @@ class ModeState:
     length_mm)`` (searches run from the facilities to the cells);
     ``nearest[type]`` and ``counts[type]`` (int32, cells x thresholds) are
     the travel-time search and the counts within each threshold;
-    ``cbs[type]`` the search by road length (car only).
+    ``cbs[type]`` the search by road length (car only). Once a mode is
+    measured, ``graph`` keeps its nodes, points and split points but not its
+    edges (``indices`` and the edge arrays are None; the searches run on
+    ``rev``), which on national networks saves some 260 MB per mode.
     """
 
     locations: link.PointLocations
@@ -68,6 +77,8 @@ class ModeState:
     nearest: dict[str, Search] = field(default_factory=dict)
     counts: dict[str, np.ndarray] = field(default_factory=dict)
     cbs: dict[str, Search] = field(default_factory=dict)
+    hierarchy: ch.Hierarchy | None = None
+    cell_entries: tuple[np.ndarray, ...] | None = None
 
 
 @dataclass
@@ -85,6 +96,7 @@ class AccessState:
     facilities: pd.DataFrame
     settings: Settings
     modes: dict[str, ModeState] = field(default_factory=dict)
+    hierarchies: Mapping[str, ch.Hierarchy] = field(default_factory=dict)
 
 
 @dataclass
@@ -119,6 +131,7 @@ def compute_access(
     cell_y: np.ndarray,
     facilities: pd.DataFrame,
     settings: Settings,
+    hierarchies: Mapping[str, ch.Hierarchy] | None = None,
 ) -> AccessResult:
     """Compute every measure for every type and mode.
 
@@ -135,10 +148,16 @@ def compute_access(
         times use every facility.
     settings
         Thresholds, connector speeds and the maximum link distance.
+    hierarchies
+        Contraction hierarchy of a mode's network
+        (:func:`bereikbaarheid.networks.cache.load_or_build_hierarchy`); the
+        counts within the thresholds of such a mode run on it, with the same
+        result as without.
     """
     state = AccessState(networks=networks, cell_x=np.asarray(cell_x, np.float64),
                         cell_y=np.asarray(cell_y, np.float64),
-                        facilities=_facility_table(facilities), settings=settings)
+                        facilities=_facility_table(facilities), settings=settings,
+                        hierarchies=dict(hierarchies or {}))
     modes = _road_modes(settings)
     progress = _progress.bar(desc="travel times", unit=" type×mode",
                              total=len(modes) * len(settings.facility_types))
@@ -154,7 +173,7 @@ def compute_access(
                 ms.cbs[ftype] = Search(*dijkstra.nearest_source(
                     *_by_length(ms.rev), ms.fac_node[sel], ms.fac_mm[sel], sel))
             progress.update()
-        state.modes[mode] = ms
+        state.modes[mode] = _measured(ms)
     progress.close()
     return _result(state)
 
@@ -180,7 +199,8 @@ def add_facilities(state: AccessState, new: pd.DataFrame) -> AccessResult:
     new_x = facilities["x"].to_numpy(np.float64)[added]
     new_y = facilities["y"].to_numpy(np.float64)[added]
     out = AccessState(networks=state.networks, cell_x=state.cell_x, cell_y=state.cell_y,
-                      facilities=facilities, settings=state.settings)
+                      facilities=facilities, settings=state.settings,
+                      hierarchies=state.hierarchies)
     for mode, old in state.modes.items():
         new_at = link.locate_points(out.networks[mode], new_x, new_y,
                                     out.settings.max_link_distance_m)
@@ -208,11 +228,12 @@ def add_facilities(state: AccessState, new: pd.DataFrame) -> AccessResult:
                                           heads, ms.graph.edge_length_mm[edges],
                                           ms.graph.edge_length_mm[edges],
                                           ms.fac_node[sel], ms.fac_mm[sel], sel)
-        out.modes[mode] = ms
+        out.modes[mode] = _measured(ms)
     return _result(out)
 
 
-def close_facilities(state: AccessState, facility_ids: Iterable[Any]) -> AccessResult:
+def close_facilities(state: AccessState, facility_ids: Iterable[Any], *,
+                     table_only: bool = False) -> AccessResult:
     """The result of :func:`compute_access` without the given facilities.
 
     Equal to a full run on the state's facility table minus those facilities
@@ -225,6 +246,13 @@ def close_facilities(state: AccessState, facility_ids: Iterable[Any]) -> AccessR
         ``AccessResult.state`` of the baseline (not modified).
     facility_ids
         Ids from the ``facility_id`` column; each closes every row with it.
+    table_only
+        Return the table (and report) without a state for further updates:
+        nothing is relinked (the baseline's graph, with the closed
+        facilities' split points left in, gives the same times) and each
+        mode's searches are dropped once its columns are made, so the
+        memory needed is that of one mode's searches, not of a second state.
+        The report's ``graph_nodes`` are then those of the baseline's graphs.
 
     Raises
     ------
@@ -240,11 +268,19 @@ def close_facilities(state: AccessState, facility_ids: Iterable[Any]) -> AccessR
     closed = np.flatnonzero(closing)
     facilities = _facility_table(state.facilities[~closing])
     out = AccessState(networks=state.networks, cell_x=state.cell_x, cell_y=state.cell_y,
-                      facilities=facilities, settings=state.settings)
+                      facilities=facilities, settings=state.settings,
+                      hierarchies=state.hierarchies)
     keep_points = np.concatenate([np.ones(len(state.cell_x), bool), ~closing])
+    parts = []
     for mode, old in state.modes.items():
-        ms = _link(out, mode, old.locations.take(keep_points))
-        old_node = _node_map(old.graph, ms.graph)
+        if table_only:
+            ms = dataclasses.replace(old, fac_node=old.fac_node[~closing],
+                                     fac_ms=old.fac_ms[~closing], fac_mm=old.fac_mm[~closing],
+                                     nearest={}, counts={}, cbs={})
+            old_node = None
+        else:
+            ms = _link(out, mode, old.locations.take(keep_points))
+            old_node = _node_map(old.graph, ms.graph)
         for ftype in out.settings.facility_types:
             # Repair on the old graph (paths between the remaining nodes cost
             # the same on both), then keep the nodes the new graph has.
@@ -257,7 +293,13 @@ def close_facilities(state: AccessState, facility_ids: Iterable[Any]) -> AccessR
                 sel = _selected(state, old, ftype, domestic=True)
                 ms.cbs[ftype] = _repaired(_by_length(old.rev), old.cbs[ftype], closed,
                                           old_node, old.fac_node[sel], old.fac_mm[sel], sel)
-        out.modes[mode] = ms
+        if table_only:
+            parts.append(_mode_columns(out, mode, ms))
+            del ms
+        else:
+            out.modes[mode] = _measured(ms)
+    if table_only:
+        return _assembled(out, parts, None)
     return _result(out)
 
 
@@ -300,7 +342,20 @@ def _link(state: AccessState, mode: str,
     return ModeState(locations=locations, graph=graph, rev=rev,
                      cell_node=graph.point_node[:n_cells], fac_node=graph.point_node[n_cells:],
                      cell_ms=conn_ms[:n_cells], cell_mm=conn_mm[:n_cells],
-                     fac_ms=conn_ms[n_cells:], fac_mm=conn_mm[n_cells:])
+                     fac_ms=conn_ms[n_cells:], fac_mm=conn_mm[n_cells:],
+                     hierarchy=state.hierarchies.get(mode))
+
+
+def _measured(ms: ModeState) -> ModeState:
+    """``ms`` without the forward graph's edges (see :class:`ModeState`); what
+    the hierarchy needs of them (the cells' entries) is kept first."""
+    if ms.hierarchy is not None and ms.cell_entries is None:
+        graph, linked = ms.graph, ms.cell_node[ms.cell_node >= 0]
+        ms.cell_entries = _split_entries(graph.indptr, graph.indices, graph.edge_time_ms,
+                                         graph.n_network_nodes, linked)
+    ms.graph = dataclasses.replace(ms.graph, indices=None, edge_time_ms=None,
+                                   edge_length_mm=None)
+    return ms
 
 
 def _selected(state: AccessState, ms: ModeState, ftype: str,
@@ -368,12 +423,15 @@ def _improved(rev, old: Search, old_node, tails, heads, weight, length, fac_node
 
 
 def _repaired(rev, old: Search, closed, old_node, fac_node, fac_cost, sel) -> Search:
-    """``old`` without the ``closed`` facilities, relabelled and moved to the new graph."""
+    """``old`` without the ``closed`` facilities, relabelled and moved to the new
+    graph (``old_node`` None: kept on the old graph)."""
     removed = sel[np.isin(sel, closed)]
     if len(removed):
         old = Search(*dijkstra.repair_nearest_source(
             *rev, *old.arrays(), removed, fac_node, fac_cost, sel))
-    moved = _carried(old, old_node)
+    elif old_node is None:
+        old = Search(old.cost, old.label.copy(), old.path_mm)
+    moved = old if old_node is None else _carried(old, old_node)
     # Facilities after a closed one move up; the order of labels is kept, so
     # every tie-break stays as it was.
     reached = moved.label >= 0
@@ -389,6 +447,10 @@ def _counts_within(state: AccessState, ms: ModeState, sel: np.ndarray) -> np.nda
     counts = np.zeros((n_cells, len(thresholds_ms)), np.int32)
     if len(sel) == 0:
         return counts
+    if ms.hierarchy is not None:
+        linked = np.flatnonzero(cell_node >= 0)
+        counts[linked] = _hierarchy_counts(ms, sel, thresholds_ms)
+        return counts
     rindptr, rindices, rtime, _ = ms.rev
     # Targets are the linked cells grouped by node (several cells may share one).
     linked = np.flatnonzero(cell_node >= 0)
@@ -400,6 +462,92 @@ def _counts_within(state: AccessState, ms: ModeState, sel: np.ndarray) -> np.nda
         rindptr, rindices, rtime, ms.fac_node[sel], ms.fac_ms[sel], thresholds_ms,
         target_indptr, ms.cell_ms[cells_by_node])
     return counts
+
+
+def _hierarchy_counts(ms: ModeState, sel: np.ndarray, thresholds_ms: np.ndarray) -> np.ndarray:
+    """:func:`_counts_within` for the linked cells, on the network's hierarchy."""
+    # The hierarchy works on batches of sources; nearby ones (nodes are in
+    # spatial order) share most of their search. Counts do not depend on it.
+    sel = sel[np.argsort(ms.fac_node[sel], kind="stable")]
+    return ch.count_within(ms.hierarchy, **hierarchy_inputs(ms, sel), cutoffs=thresholds_ms)
+
+
+def hierarchy_inputs(ms: ModeState, sel: np.ndarray) -> dict[str, np.ndarray]:
+    """The facilities ``sel`` (sources) and the linked cells (targets, in
+    cell order) of a mode as arguments of :func:`bereikbaarheid.kernels.ch.count_within`
+    and :func:`~bereikbaarheid.kernels.ch.two_step_fca`, connectors included.
+
+    The hierarchy knows the network's nodes only; cells and facilities sit
+    on split nodes. A facility enters the network at the first network
+    nodes its search meets along its split road (its *entries*, with the
+    cost of the way there), and a cell is reached from the last network
+    nodes before it; a facility and a cell on one split road may also reach
+    each other without touching the network (*direct* pairs). Pieces of a
+    split edge sum exactly to it, so the best combination is the linked
+    graph's shortest path, and the results equal those of the Dijkstra
+    searches exactly. Sources keep the order of ``sel``.
+    """
+    graph, n_net = ms.graph, ms.graph.n_network_nodes
+    linked = np.flatnonzero(ms.cell_node >= 0)
+    if ms.cell_entries is None:
+        # Into a cell along the search graph = out of it along the forward graph.
+        ms.cell_entries = _split_entries(graph.indptr, graph.indices, graph.edge_time_ms,
+                                         n_net, ms.cell_node[linked])
+    target_indptr, target_node, target_cost, _ = ms.cell_entries
+    target_cost = target_cost + np.repeat(ms.cell_ms[linked], np.diff(target_indptr))
+    rindptr, rindices, rtime, _ = ms.rev
+    source_indptr, source_node, source_cost, reached = _split_entries(
+        rindptr, rindices, rtime, n_net, ms.fac_node[sel])
+    source_cost = source_cost + np.repeat(ms.fac_ms[sel], np.diff(source_indptr))
+    # Direct pairs: split nodes a facility's own split road leads to, holding cells.
+    owner, node, cost = reached
+    cells_at = np.argsort(ms.cell_node[linked], kind="stable")
+    sorted_nodes = ms.cell_node[linked][cells_at]
+    first = np.searchsorted(sorted_nodes, node, "left")
+    n_at = np.searchsorted(sorted_nodes, node, "right") - first
+    pair = np.repeat(np.arange(len(node)), n_at)
+    offset = np.arange(len(pair)) - np.repeat(np.cumsum(n_at) - n_at, n_at)
+    target = cells_at[first[pair] + offset]
+    return dict(source_indptr=source_indptr, source_node=source_node,
+                source_cost=source_cost, target_indptr=target_indptr,
+                target_node=target_node, target_cost=target_cost,
+                direct_source=owner[pair], direct_target=target,
+                direct_cost=ms.fac_ms[sel][owner[pair]] + cost[pair] + ms.cell_ms[linked][target])
+
+
+def _split_entries(indptr, indices, weight, n_network_nodes, points):
+    """The network nodes each of ``points`` (nodes of a linked graph) reaches
+    through split nodes only, with the least cost.
+
+    Returns ``(indptr, node, cost, reached)``: the entries of point ``i`` are
+    ``node[indptr[i]:indptr[i + 1]]``; a point on a network node enters there
+    at cost 0. ``reached`` is ``(point, node, cost)`` for the split nodes
+    reached on the way (the point's own included, at cost 0).
+    """
+    # Split nodes are numbered after the network's: a search passes through
+    # them and stops at the first network nodes it meets.
+    unique, point_group = np.unique(np.asarray(points, np.int64), return_inverse=True)
+    group, node, cost = dijkstra.local_reach(indptr, indices, weight, n_network_nodes, unique)
+    at_network = node < n_network_nodes
+    # Entries per group, then per point (points may share a node).
+    g_net, n_net_, c_net = group[at_network], node[at_network], cost[at_network]
+    g_indptr = np.zeros(len(unique) + 1, np.int64)
+    np.cumsum(np.bincount(g_net, minlength=len(unique)), out=g_indptr[1:])
+    sizes = np.diff(g_indptr)[point_group]
+    p_indptr = np.zeros(len(point_group) + 1, np.int64)
+    np.cumsum(sizes, out=p_indptr[1:])
+    take = np.repeat(g_indptr[point_group], sizes) + (
+        np.arange(p_indptr[-1]) - np.repeat(p_indptr[:-1], sizes))
+    # Split nodes reached, per point.
+    g_split, n_split, c_split = group[~at_network], node[~at_network], cost[~at_network]
+    s_indptr = np.zeros(len(unique) + 1, np.int64)
+    np.cumsum(np.bincount(g_split, minlength=len(unique)), out=s_indptr[1:])
+    s_sizes = np.diff(s_indptr)[point_group]
+    s_take = np.repeat(s_indptr[point_group], s_sizes) + (
+        np.arange(s_sizes.sum()) - np.repeat(np.cumsum(s_sizes) - s_sizes, s_sizes))
+    reached = (np.repeat(np.arange(len(point_group)), s_sizes), n_split[s_take],
+               c_split[s_take])
+    return p_indptr, n_net_[take], c_net[take], reached
 
 
 def _nearest(search: Search, ms: ModeState, cell_cost: np.ndarray, fac_mm: np.ndarray
@@ -423,39 +571,51 @@ def _nearest(search: Search, ms: ModeState, cell_cost: np.ndarray, fac_mm: np.nd
 
 def _result(state: AccessState) -> AccessResult:
     """The table and report of ``state`` (the same code for full and incremental runs)."""
+    parts = [_mode_columns(state, mode, ms) for mode, ms in state.modes.items()]
+    return _assembled(state, parts, state)
+
+
+def _mode_columns(state: AccessState, mode: str, ms: ModeState
+                  ) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """A mode's columns of the table and its report."""
     settings = state.settings
     fac_type = state.facilities["type"].to_numpy(object)
     fac_id = state.facilities["facility_id"].to_numpy(object)
-    columns: dict[str, Any] = {}
-    report: dict[str, Any] = {"modes": {}, "facilities_without_type": []}
+    columns: dict[str, Any] = {f"{mode}_link_m": ms.graph.connector_m[:len(ms.cell_node)]}
+    mode_report = {
+        "cells_unlinked": int(np.sum(ms.cell_node < 0)),
+        "facilities_unlinked": {},
+        "graph_nodes": ms.graph.n_nodes,
+    }
     for ftype in settings.facility_types:
-        if not np.any(fac_type == ftype):
-            report["facilities_without_type"].append(ftype)
-    for mode, ms in state.modes.items():
-        columns[f"{mode}_link_m"] = ms.graph.connector_m[:len(ms.cell_node)]
-        mode_report = {
-            "cells_unlinked": int(np.sum(ms.cell_node < 0)),
-            "facilities_unlinked": {},
-            "graph_nodes": ms.graph.n_nodes,
-        }
+        mode_report["facilities_unlinked"][ftype] = int(
+            np.sum((fac_type == ftype) & (ms.fac_node < 0)))
+        time_ms, dist_mm, nearest = _nearest(ms.nearest[ftype], ms, ms.cell_ms, ms.fac_mm)
+        prefix = f"{ftype}_{mode}"
+        columns[f"{prefix}_time_s"] = time_ms / 1000.0
+        columns[f"{prefix}_distance_m"] = dist_mm / 1000.0
+        ids = np.full(len(nearest), None, dtype=object)
+        ids[nearest >= 0] = fac_id[nearest[nearest >= 0]]
+        columns[f"{prefix}_facility_id"] = ids
+        for j, minutes in enumerate(settings.thresholds_min):
+            # Unlinked cells have no count (NA), not zero facilities.
+            col = pd.array(ms.counts[ftype][:, j], dtype="Int32")
+            col[ms.cell_node < 0] = pd.NA
+            columns[f"{prefix}_n_{minutes}min"] = col
+    if mode == "car":
         for ftype in settings.facility_types:
-            mode_report["facilities_unlinked"][ftype] = int(
-                np.sum((fac_type == ftype) & (ms.fac_node < 0)))
-            time_ms, dist_mm, nearest = _nearest(ms.nearest[ftype], ms, ms.cell_ms, ms.fac_mm)
-            prefix = f"{ftype}_{mode}"
-            columns[f"{prefix}_time_s"] = time_ms / 1000.0
-            columns[f"{prefix}_distance_m"] = dist_mm / 1000.0
-            ids = np.full(len(nearest), None, dtype=object)
-            ids[nearest >= 0] = fac_id[nearest[nearest >= 0]]
-            columns[f"{prefix}_facility_id"] = ids
-            for j, minutes in enumerate(settings.thresholds_min):
-                # Unlinked cells have no count (NA), not zero facilities.
-                col = pd.array(ms.counts[ftype][:, j], dtype="Int32")
-                col[ms.cell_node < 0] = pd.NA
-                columns[f"{prefix}_n_{minutes}min"] = col
-        if mode == "car":
-            for ftype in settings.facility_types:
-                _, dist_mm, _ = _nearest(ms.cbs[ftype], ms, ms.cell_mm, ms.fac_mm)
-                columns[f"{ftype}_cbs_distance_m"] = dist_mm / 1000.0
+            _, dist_mm, _ = _nearest(ms.cbs[ftype], ms, ms.cell_mm, ms.fac_mm)
+            columns[f"{ftype}_cbs_distance_m"] = dist_mm / 1000.0
+    return mode, columns, mode_report
+
+
+def _assembled(state: AccessState, parts, kept: AccessState | None) -> AccessResult:
+    """The result from every mode's :func:`_mode_columns`, in mode order."""
+    fac_type = state.facilities["type"].to_numpy(object)
+    columns: dict[str, Any] = {}
+    report: dict[str, Any] = {"modes": {}, "facilities_without_type": [
+        ftype for ftype in state.settings.facility_types if not np.any(fac_type == ftype)]}
+    for mode, mode_columns, mode_report in parts:
+        columns.update(mode_columns)
         report["modes"][mode] = mode_report
-    return AccessResult(table=pd.DataFrame(columns), report=report, state=state)
+    return AccessResult(table=pd.DataFrame(columns), report=report, state=kept)

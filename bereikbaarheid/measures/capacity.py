@@ -11,9 +11,11 @@ import pandas as pd
 
 from ..config import CAPACITY_UNITS, DECAY_FUNCTIONS, Settings
 from ..errors import ConfigError, InputError
+from ..kernels import catchment as catchment_kernel, ch
 from ..networks import link
 from ..networks.graph import RoadNetwork
 from ..sources import grid
+from . import access
 
 POPULATION = grid.POPULATION_COLUMN
 BAND_COLUMNS = grid.AGE_BANDS  # band name -> CBS grid column
@@ -29,6 +31,95 @@ class Pairs(NamedTuple):
     cell: np.ndarray
     facility: np.ndarray
     time_s: np.ndarray
+
+    def ratios(self, rows: np.ndarray, demand: np.ndarray, capacity: np.ndarray,
+               norm_s: float, settings: Settings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:func:`two_step_fca` over the pairs of facilities ``rows`` within ``norm_s``."""
+        fac = np.asarray(self.facility, np.int64)
+        mine = np.isin(fac, rows) & (np.asarray(self.time_s) <= norm_s)
+        sub = Pairs(np.asarray(self.cell, np.int64)[mine], fac[mine],
+                    np.asarray(self.time_s, np.float64)[mine])
+        weights = decay(settings.fca_decay, sub.time_s, norm_s, settings.fca_decay_param)
+        return two_step_fca(sub, demand, capacity, len(demand), len(capacity), weights)
+
+
+@dataclass
+class LinkedCatchments:
+    """Cells and facilities linked to a road network, for 2SFCA without pairs.
+
+    ``rev`` is the reversed linked graph ``(indptr, indices, time_ms)``
+    (searches run from the facilities to the cells); ``cell_node`` and
+    ``fac_node`` are the points' nodes in it (-1: unlinked), ``cell_ms`` and
+    ``fac_ms`` their connector times in whole milliseconds.
+    """
+
+    rev: tuple[np.ndarray, np.ndarray, np.ndarray]
+    cell_node: np.ndarray
+    cell_ms: np.ndarray
+    fac_node: np.ndarray
+    fac_ms: np.ndarray
+    mode_state: access.ModeState | None = None
+
+    @classmethod
+    def of_mode(cls, ms: access.ModeState) -> LinkedCatchments:
+        """The cells and facilities as the travel times linked them
+        (:class:`bereikbaarheid.measures.access.ModeState`); its network's
+        contraction hierarchy, when it has one, runs the catchments."""
+        return cls(ms.rev[:3], ms.cell_node, ms.cell_ms, ms.fac_node, ms.fac_ms, ms)
+
+    @classmethod
+    def link(cls, network: RoadNetwork, cell_x: np.ndarray, cell_y: np.ndarray,
+             facilities: pd.DataFrame, settings: Settings, mode: str) -> LinkedCatchments:
+        """Link cells and facilities (columns ``x``, ``y``) as
+        :mod:`bereikbaarheid.measures.access` does."""
+        n_cells = len(cell_x)
+        graph = link.link_points(
+            network,
+            np.concatenate([np.asarray(cell_x, float), facilities["x"].to_numpy(np.float64)]),
+            np.concatenate([np.asarray(cell_y, float), facilities["y"].to_numpy(np.float64)]),
+            settings.max_link_distance_m)
+        conn_ms = link.connector_ms(graph.connector_m, settings.connector_speed_kmh[mode])
+        rev = link.reversed_graph(graph)
+        return cls((rev.indptr, rev.indices, rev.edge_time_ms),
+                   graph.point_node[:n_cells], conn_ms[:n_cells],
+                   graph.point_node[n_cells:], conn_ms[n_cells:])
+
+    def ratios(self, rows: np.ndarray, demand: np.ndarray, capacity: np.ndarray,
+               norm_s: float, settings: Settings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The result of :func:`two_step_fca` for facilities ``rows`` within
+        ``norm_s``, from two bounded searches per facility and no pairs
+        (:func:`bereikbaarheid.kernels.catchment.two_step_fca`)."""
+        n_cells, n_fac = len(self.cell_node), len(self.fac_node)
+        cell_ratio = np.zeros(n_cells)
+        fac_ratio = np.full(n_fac, np.nan)
+        catchment = np.zeros(n_fac)
+        rows = np.asarray(rows, np.int64)
+        rows = rows[self.fac_node[rows] >= 0]
+        linked = np.flatnonzero(self.cell_node >= 0)
+        if len(rows) == 0 or len(linked) == 0:
+            return cell_ratio, fac_ratio, catchment
+        n_nodes = len(self.rev[0]) - 1
+        by_node = linked[np.argsort(self.cell_node[linked], kind="stable")]
+        target_indptr = np.zeros(n_nodes + 1, np.int64)
+        np.cumsum(np.bincount(self.cell_node[linked], minlength=n_nodes),
+                  out=target_indptr[1:])
+        norm_ms = int(round(norm_s * 1000.0))
+        table = decay(settings.fca_decay, np.arange(norm_ms + 1) / 1000.0, norm_s,
+                      settings.fca_decay_param)
+        ms = self.mode_state
+        if ms is not None and ms.hierarchy is not None:
+            # Nearby sources in one batch share their search (nodes are in
+            # spatial order); results come back per source.
+            rows = rows[np.argsort(self.fac_node[rows], kind="stable")]
+            cell_ratio[linked], fac_ratio[rows], catchment[rows] = ch.two_step_fca(
+                ms.hierarchy, **access.hierarchy_inputs(ms, rows), decay=table,
+                target_demand=demand[linked], source_capacity=capacity[rows])
+            return cell_ratio, fac_ratio, catchment
+        by_target, fac_ratio[rows], catchment[rows] = catchment_kernel.two_step_fca(
+            *self.rev, self.fac_node[rows], self.fac_ms[rows], target_indptr,
+            self.cell_ms[by_node], table, demand[by_node], capacity[rows])
+        cell_ratio[by_node] = by_target
+        return cell_ratio, fac_ratio, catchment
 
 
 @dataclass
@@ -350,7 +441,7 @@ def catchment_pairs(network: RoadNetwork, cell_x: np.ndarray, cell_y: np.ndarray
 def capacity_measures(
     cells: pd.DataFrame,
     facilities: pd.DataFrame,
-    pairs: Mapping[str, Pairs],
+    catchments: Mapping[str, Pairs | LinkedCatchments],
     settings: Settings,
     region_code: str,
     region_name: str = "",
@@ -367,11 +458,12 @@ def capacity_measures(
     facilities
         Columns ``facility_id``, ``type``, optionally ``name``, ``capacity``
         and ``fte``.
-    pairs
-        Per type, travel times by ``fca_mode`` (see :func:`catchment_pairs`),
-        facilities by row position in ``facilities``. Pairs of facilities of
-        another type and pairs beyond the type's norm are ignored, so one set
-        of pairs over all facilities may serve every type.
+    catchments
+        Per type, what reaches what by ``fca_mode``, facilities by row
+        position in ``facilities``: a :class:`LinkedCatchments` (searched
+        here, pair-free) or the :class:`Pairs` of :func:`catchment_pairs`.
+        Facilities of another type and pairs beyond the type's norm are
+        ignored, so one object over all facilities may serve every type.
     settings
         Types, ``fca_mode``, ``norm_min`` (also the catchment), the decay,
         demand weights and capacity defaults.
@@ -404,14 +496,10 @@ def capacity_measures(
         rows = np.flatnonzero(fac_type == ftype)
         norm_s = settings.norm_min[ftype] * 60.0
         demand = cell_demand(cells, ftype, settings)
-        p = pairs.get(ftype, Pairs(np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)))
-        fac = np.asarray(p.facility, np.int64)
-        mine = (fac_type[fac] == ftype) & (np.asarray(p.time_s) <= norm_s)
-        sub = Pairs(np.asarray(p.cell, np.int64)[mine], fac[mine],
-                    np.asarray(p.time_s, np.float64)[mine])
-        weights = decay(settings.fca_decay, sub.time_s, norm_s, settings.fca_decay_param)
-        cell_ratio, fac_ratio, catchment = two_step_fca(
-            sub, demand, capacity, n_cells, len(facilities), weights)
+        reach = catchments.get(ftype, Pairs(np.empty(0, np.int64), np.empty(0, np.int64),
+                                            np.empty(0)))
+        cell_ratio, fac_ratio, catchment = reach.ratios(rows, demand, capacity, norm_s,
+                                                        settings)
         cell_columns[f"{ftype}_demand"] = demand
         cell_columns[f"{ftype}_fca_ratio"] = np.where(linked, cell_ratio, np.nan)
 

@@ -19,7 +19,8 @@ from .. import _io, _progress
 from ..config import Settings
 from ..errors import InputError
 from ..sources import gtfs as gtfs_source, osm as osm_source
-from . import _way_rules, build, graph, timetable, transit
+from ..kernels import ch, dijkstra
+from . import _way_rules, build, graph, link, timetable, transit
 from .graph import RoadNetwork
 
 # Bump when the stored layout or the meaning of an array changes.
@@ -42,6 +43,12 @@ _ARRAY_DTYPES: dict[str, str] = {
     "node_x": "float64", "node_y": "float64", "node_osm_id": "int64",
     "indptr": "int64", "indices": "int32", "edge_time_s": "float64",
     "edge_length_m": "float64", "edge_linkable": "bool", "edge_ferry": "bool",
+}
+_HIERARCHY_DTYPES: dict[str, str] = {
+    "n": "int64", "rank": "int32", "order": "int32",
+    "up_indptr": "int64", "up_indices": "int32", "up_cost": "float64", "up_length": "float64",
+    "down_indptr": "int64", "down_indices": "int32", "down_cost": "float64",
+    "down_length": "float64", "shortcuts": "int64", "build_s": "float64",
 }
 
 
@@ -238,37 +245,10 @@ def _load_network(folder: Path, sidecar: Path, wanted: dict[str, Any]
                   ) -> tuple[RoadNetwork | None, str]:
     """The network stored in ``folder`` (one ``.npy`` file per array) when its
     identity and arrays verify, else None and why."""
-    meta, reason = _matching_sidecar(sidecar, wanted)
-    if meta is None:
+    arrays, meta, reason = _load_arrays(folder, sidecar, wanted, _ARRAY_DTYPES)
+    if arrays is None:
         return None, reason
-    names = RoadNetwork.ARRAYS
-    missing = [name for name in names if not (folder / f"{name}.npy").is_file()]
-    if missing:
-        return None, f"verification failed: array file(s) missing: {', '.join(missing)}"
-    digests = _array_digests(folder, names)
     try:
-        stored = meta["array_sha256"]
-        damaged = [name for name in names if digests[name] != stored[name]]
-    except (KeyError, TypeError) as exc:
-        return None, f"verification failed: incomplete sidecar ({exc!r})"
-    if damaged or _entry_digest(digests) != meta.get("sha256"):
-        return None, (f"verification failed: stored arrays do not match their checksum "
-                      f"({', '.join(damaged) or 'entry'})")
-    try:
-        # Copy-on-write maps: no reading up front, and a writing consumer
-        # gets private pages; np.asarray drops the memmap subclass so numpy
-        # results and Numba see ordinary arrays.
-        arrays = {name: np.asarray(np.load(folder / f"{name}.npy", mmap_mode="c",
-                                           allow_pickle=False))
-                  for name in names}
-    except (OSError, ValueError) as exc:
-        return None, f"verification failed: unreadable arrays ({exc})"
-    try:
-        for name, array in arrays.items():
-            shape, dtype = meta["arrays"][name]
-            expected = (shape, dtype, _ARRAY_DTYPES[name])
-            if (list(array.shape), str(array.dtype), str(array.dtype)) != expected:
-                return None, f"verification failed: array {name} has the wrong shape or dtype"
         network = RoadNetwork(mode=meta["mode"], crs=meta["crs"], stats=meta["stats"], **arrays)
     except (KeyError, TypeError, ValueError) as exc:
         return None, f"verification failed: incomplete sidecar ({exc!r})"
@@ -279,15 +259,67 @@ def _load_network(folder: Path, sidecar: Path, wanted: dict[str, Any]
     return network, "reused"
 
 
+def _load_arrays(folder: Path, sidecar: Path, wanted: dict[str, Any], dtypes: dict[str, str]
+                 ) -> tuple[dict[str, np.ndarray] | None, dict[str, Any], str]:
+    """The arrays ``dtypes`` names, stored in ``folder`` by :func:`_store_arrays`,
+    when the entry's identity, every file's SHA-256, shape and dtype verify;
+    else None and why. Returns ``(arrays, sidecar, reason)``."""
+    meta, reason = _matching_sidecar(sidecar, wanted)
+    if meta is None:
+        return None, {}, reason
+    names = list(dtypes)
+    missing = [name for name in names if not (folder / f"{name}.npy").is_file()]
+    if missing:
+        return None, meta, f"verification failed: array file(s) missing: {', '.join(missing)}"
+    digests = _array_digests(folder, names)
+    try:
+        stored = meta["array_sha256"]
+        damaged = [name for name in names if digests[name] != stored[name]]
+    except (KeyError, TypeError) as exc:
+        return None, meta, f"verification failed: incomplete sidecar ({exc!r})"
+    if damaged or _entry_digest(digests) != meta.get("sha256"):
+        return None, meta, (f"verification failed: stored arrays do not match their checksum "
+                            f"({', '.join(damaged) or 'entry'})")
+    try:
+        # Copy-on-write maps: no reading up front, and a writing consumer
+        # gets private pages; np.asarray drops the memmap subclass so numpy
+        # results and Numba see ordinary arrays.
+        arrays = {name: np.asarray(np.load(folder / f"{name}.npy", mmap_mode="c",
+                                           allow_pickle=False))
+                  for name in names}
+    except (OSError, ValueError) as exc:
+        return None, meta, f"verification failed: unreadable arrays ({exc})"
+    try:
+        for name, array in arrays.items():
+            shape, dtype = meta["arrays"][name]
+            expected = (shape, dtype, dtypes[name])
+            if (list(array.shape), str(array.dtype), str(array.dtype)) != expected:
+                return None, meta, (f"verification failed: array {name} has the wrong shape "
+                                    "or dtype")
+    except (KeyError, TypeError, ValueError) as exc:
+        return None, meta, f"verification failed: incomplete sidecar ({exc!r})"
+    return arrays, meta, "reused"
+
+
 def _store_network(network: RoadNetwork, folder: Path, sidecar: Path,
                    identity: dict[str, Any]) -> None:
-    """Write ``network`` as a folder of ``.npy`` files and then its sidecar.
+    """Write ``network`` with :func:`_store_arrays`."""
+    _store_arrays({name: getattr(network, name) for name in RoadNetwork.ARRAYS}, folder,
+                  sidecar, identity, mode=network.mode, crs=network.crs, stats=network.stats)
+    # A cache of format 2 kept the same network as one .npz; it is dead weight now.
+    folder.with_suffix(".npz").unlink(missing_ok=True)
+
+
+def _store_arrays(arrays: dict[str, np.ndarray], folder: Path, sidecar: Path,
+                  identity: dict[str, Any], **extra: Any) -> None:
+    """Write ``arrays`` as a folder of ``.npy`` files and then their sidecar.
 
     Each file is replaced atomically, so a process that has the old one
     mapped keeps reading it intact; the sidecar comes last and holds every
     file's digest, so an interrupted write reads as damaged, not as valid.
     """
-    arrays = {name: np.ascontiguousarray(getattr(network, name)) for name in RoadNetwork.ARRAYS}
+    # np.asarray keeps 0-d arrays 0-d (np.ascontiguousarray makes them 1-d).
+    arrays = {name: np.asarray(a, order="C") for name, a in arrays.items()}
     digests = {}
     for name, array in arrays.items():
         with _io.atomic_path(folder / f"{name}.npy") as tmp:
@@ -295,15 +327,69 @@ def _store_network(network: RoadNetwork, folder: Path, sidecar: Path,
                 np.save(f, array, allow_pickle=False)
             digests[name] = _io.file_digest(tmp)
     meta = _sidecar_meta(identity, sha256=_entry_digest(digests))
-    meta.update(
-        mode=network.mode, crs=network.crs, stats=network.stats,
-        arrays={name: [list(a.shape), str(a.dtype)] for name, a in arrays.items()},
-        array_sha256=digests,
-    )
+    meta.update(extra, arrays={name: [list(a.shape), str(a.dtype)] for name, a in arrays.items()},
+                array_sha256=digests)
     with _io.atomic_open(sidecar, "w") as f:
         json.dump(meta, f, indent=1, sort_keys=True)
-    # A cache of format 2 kept the same network as one .npz; it is dead weight now.
-    folder.with_suffix(".npz").unlink(missing_ok=True)
+
+
+def load_or_build_hierarchy(network: RoadNetwork, cache_dir: str | Path
+                            ) -> tuple[ch.Hierarchy, dict[str, Any]]:
+    """The contraction hierarchy of a network's reversed graph, the graph the
+    travel-time searches run on (from the facilities to the cells), in whole
+    milliseconds and millimetres; from the cache when valid, else built and
+    stored.
+
+    The entry ``hierarchy.{mode}.{digest}.arrays`` is keyed by the SHA-256 of
+    the graph's arrays (so any change to the network builds a new one) and
+    the layout version :data:`bereikbaarheid.kernels.ch.HIERARCHY_FORMAT`,
+    and verified like a network (every array file's SHA-256, shapes, dtypes,
+    then the hierarchy's own consistency checks).
+
+    Returns
+    -------
+    hierarchy
+        :class:`bereikbaarheid.kernels.ch.Hierarchy` (arrays memory-mapped when reused).
+    report
+        ``{"status": "reused"}`` or ``{"status": "built", "reason": ..., "build_s": ...}``,
+        with ``"shortcuts"`` in both.
+    """
+    rev = _search_graph(network)
+    digest = _arrays_digest(*rev)
+    # Any hierarchy of this very graph answers exactly, whatever contraction
+    # order built it, so the key is the graph and the stored layout, not the
+    # contraction code (a better order arrives with the next network change).
+    identity = {"version": f"{CACHE_FORMAT_VERSION}/hierarchy-{ch.HIERARCHY_FORMAT}",
+                "input_sha256": digest, "settings_sha256": "", "mode": network.mode}
+    folder = Path(cache_dir) / f"hierarchy.{network.mode}.{digest[:16]}.arrays"
+    sidecar = folder.with_suffix(".json")
+    dtypes = {name: str(dtype) for name, dtype in _HIERARCHY_DTYPES.items()}
+    arrays, _, reason = _load_arrays(folder, sidecar, identity, dtypes)
+    if arrays is not None:
+        try:
+            h = ch.Hierarchy.from_arrays(arrays)
+            if h.n == network.n_nodes:
+                return h, {"status": "reused", "shortcuts": h.shortcuts}
+            reason = "verification failed: node count differs"
+        except ValueError as exc:
+            reason = f"verification failed: {exc}"
+    _progress.say(f"contraction hierarchy of the {network.mode} network "
+                  f"({network.n_nodes:,} nodes)")
+    h = ch.build_hierarchy(*rev)
+    _store_arrays(h.to_arrays(), folder, sidecar, identity, mode=network.mode)
+    report = {"status": "built", "reason": reason, "build_s": round(h.build_s, 1),
+              "shortcuts": h.shortcuts}
+    # Continue on the memory-mapped files, as a reusing run would: the pages a
+    # query never touches (the lengths, for counts) then take no memory.
+    arrays, _, _ = _load_arrays(folder, sidecar, identity, dtypes)
+    return (h if arrays is None else ch.Hierarchy.from_arrays(arrays)), report
+
+
+def _search_graph(network: RoadNetwork) -> tuple[np.ndarray, ...]:
+    """The reversed network in whole ms and mm, as the linked search graphs
+    of :mod:`bereikbaarheid.measures.access` have it between network nodes."""
+    return dijkstra.reverse_csr(network.indptr, network.indices, link.network_time_ms(network),
+                                link.network_length_mm(network))
 
 
 def _sidecar_meta(identity: dict[str, Any], sha256: str) -> dict[str, Any]:
