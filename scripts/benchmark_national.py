@@ -68,7 +68,13 @@ def _rss_parts_gb() -> tuple[float, float]:
 
 
 def _peak_self_gb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e9
+    """This process's peak resident memory (``VmHWM``; not ``ru_maxrss``, which
+    Linux carries over an exec from the forked parent), in GB."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024 / 1e9
+    return float("nan")
 
 
 class _StepSampler:
