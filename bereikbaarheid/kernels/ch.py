@@ -1,4 +1,4 @@
-"""Contraction hierarchy with PHAST queries: exact one-to-all and nearest-source sweeps.
+"""Contraction hierarchy: exact one-to-all and nearest (PHAST), counts and 2SFCA (batched RPHAST).
 
 A hierarchy is built once per network (:func:`build_hierarchy`): nodes are
 contracted cheapest first, in rounds of nodes that are cheaper than all their
