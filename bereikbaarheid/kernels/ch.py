@@ -859,10 +859,7 @@ def _nearest_source_kernel(up_indptr, up_indices, up_cost, up_length, down_indpt
 
 def _whole_numbers(name: str, a: np.ndarray) -> np.ndarray:
     """``a`` (float64, checked >= 0 and finite) as int64, if all whole and summing exactly."""
-    if a.size and not (np.floor(a) == a).all():
-        i = int(np.flatnonzero(np.floor(a) != a)[0])
-        raise ValueError(f"{name} must be whole numbers (e.g. milliseconds), "
-                         f"found {a[i]} at position {i}")
+    _whole(name, a)
     if a.sum() >= _EXACT_LIMIT:
         raise ValueError(f"{name} sums to {a.sum():.0f}, beyond 2**53: path sums "
                          "would no longer be exact")
@@ -1323,14 +1320,7 @@ def _count_within_kernel(up_indptr, up_indices, up_cost, tail_indptr, heads, tai
                       relevant, source_indptr, source_rank, source_cost, entry_indptr,
                       entry_target, entry_cost, direct_indptr, direct_target, direct_cost,
                       cutoffs, c, n_chunks, buckets[c])
-    counts = buckets[0].copy()
-    for c in range(1, n_chunks):
-        counts += buckets[c]
-    # Histogram to cumulative counts: within cutoffs[j] is within every later one.
-    for t in range(counts.shape[0]):
-        for j in range(1, counts.shape[1]):
-            counts[t, j] += counts[t, j - 1]
-    return counts
+    return dijkstra._cumulative_counts(buckets)
 
 
 @numba.njit(cache=True, nogil=True)

@@ -372,10 +372,16 @@ def _count_within_kernel(indptr, indices, weight, source_nodes, source_cost, cut
     for c in numba.prange(n_chunks):
         _chunk_counts(indptr, indices, weight, source_nodes, source_cost, c, n_chunks,
                       cutoffs, target_indptr, target_cost, buckets[c])
+    return _cumulative_counts(buckets)
+
+
+@numba.njit(cache=True)
+def _cumulative_counts(buckets):
+    """The chunks' histograms (``chunk x target x cutoff``) added up and made
+    cumulative: within ``cutoffs[j]`` is within every later cutoff too."""
     counts = buckets[0].copy()
-    for c in range(1, n_chunks):
+    for c in range(1, buckets.shape[0]):
         counts += buckets[c]
-    # Histogram to cumulative counts: within cutoffs[j] is within every later one.
     for t in range(counts.shape[0]):
         for j in range(1, counts.shape[1]):
             counts[t, j] += counts[t, j - 1]
