@@ -11,6 +11,8 @@ The public API for scenario scripts::
     what_if = run_scenario(config, "examples/scenarios/close-village-gp.toml")
 
 Names are imported on first use, so ``import bereikbaarheid`` stays cheap.
+The package logs through :mod:`logging` (loggers under ``bereikbaarheid``)
+and never prints; ``show_progress()`` turns on progress bars for long steps.
 """
 
 from importlib import import_module
@@ -35,6 +37,7 @@ _API = {
     "ScenarioResult": "scenario",
     "run_scenario": "scenario",
     "read_scenario": "sources.scenario",
+    "show_progress": "_progress",
 }
 
 __all__ = sorted(_API) + ["__version__"]

@@ -1,42 +1,46 @@
-"""Progress bars and step messages, quiet in CI and with ``--quiet``."""
+"""Progress bars and step timings.
+
+The library never prints: step messages go through :mod:`logging` (a logger
+per module), and progress bars are off until someone asks for them. The
+command line turns them on when stderr is a terminal, ``-q`` is not given and
+``CI`` is not set; a notebook or script calls
+:func:`bereikbaarheid.show_progress`.
+"""
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from contextlib import contextmanager
 from typing import Iterable, Iterator, TypeVar
 
-from tqdm.auto import tqdm
-
 T = TypeVar("T")
 
-_quiet = False
+_show = False
 
 
-def set_quiet(quiet: bool) -> None:
-    """Silence (or restore) every progress bar and step message."""
-    global _quiet
-    _quiet = quiet
+def show_progress(show: bool = True) -> None:
+    """Show (or hide) progress bars for long steps on stderr.
+
+    Off by default, so that library use stays quiet in notebooks, CI and
+    logs; the ``bereikbaarheid`` command turns them on at a terminal.
+    """
+    global _show
+    _show = bool(show)
 
 
 def is_quiet() -> bool:
-    """True with ``--quiet``, under CI (``CI`` set) or when stderr is no terminal."""
-    return _quiet or bool(os.environ.get("CI")) or not sys.stderr.isatty()
+    """True unless progress bars were turned on with :func:`show_progress`."""
+    return not _show
 
 
 def bar(iterable: Iterable[T] | None = None, *, desc: str, total: int | None = None,
-        unit: str = "it") -> "tqdm[T]":
-    """A tqdm progress bar on stderr, disabled when quiet."""
+        unit: str = "it"):
+    """A tqdm progress bar on stderr, disabled unless bars are shown."""
+    from tqdm import tqdm  # only a run that shows progress pays for the import
+
     return tqdm(iterable, desc=desc, total=total, unit=unit, disable=is_quiet(),
                 leave=False, file=sys.stderr, dynamic_ncols=True)
-
-
-def say(message: str) -> None:
-    """Print a step message to stderr unless quiet."""
-    if not _quiet:
-        print(message, file=sys.stderr, flush=True)
 
 
 class Timings(dict):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime
+import logging
 import os
 import sys
 import time
@@ -16,11 +17,32 @@ from . import _progress, pipeline, scenario
 from .config import Settings
 from .errors import BereikbaarheidError, ConfigError
 
+logger = logging.getLogger("bereikbaarheid")
+
+
+def _attach_handler(level: int) -> None:
+    """Messages of the package on stderr: steps as they are, warnings and
+    errors prefixed."""
+    class _Format(logging.Formatter):
+        def format(self, record: logging.LogRecord) -> str:
+            text = record.getMessage()
+            if record.levelno >= logging.WARNING:
+                return f"{record.levelname.lower()}: {text}"
+            return text
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_Format())
+    logger.handlers[:] = [handler]
+    logger.setLevel(level)
+    logger.propagate = False
+
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``bereikbaarheid`` command."""
     args = _parser().parse_args(argv)
-    _progress.set_quiet(getattr(args, "quiet", False))
+    quiet = getattr(args, "quiet", False)
+    _progress.show_progress(not quiet and sys.stderr.isatty() and not os.environ.get("CI"))
+    _attach_handler(logging.ERROR if quiet else logging.INFO)
     try:
         return _dispatch(args, time.perf_counter())
     except BrokenPipeError:  # output piped into e.g. `head`: the work itself succeeded
@@ -238,7 +260,7 @@ def _run_all(args: argparse.Namespace, start: float) -> int:
         regional.clipped_inputs(base, areas)
     failed = 0
     for name, config in configs.items():
-        _progress.say(f"region {name}")
+        logger.info(f"region {name}")
         try:
             result = pipeline.run_profile(config)
         except BereikbaarheidError as exc:
@@ -338,7 +360,7 @@ def _print_scenario(outcome: "scenario.ScenarioResult", seconds: float) -> None:
 def _demo(args: argparse.Namespace) -> pipeline.ProfileResult:
     from .demo import generate
 
-    _progress.say(f"generating the demo region in {args.folder} (seed {args.seed}, "
+    logger.info(f"generating the demo region in {args.folder} (seed {args.seed}, "
                   f"scale {args.scale:g})")
     region = generate.generate_demo(args.folder, seed=args.seed, scale=args.scale)
     config = pipeline.RunConfig.from_toml(

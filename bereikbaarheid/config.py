@@ -258,6 +258,7 @@ class Settings:
     crs: str = "EPSG:28992"
     modes: tuple[str, ...] = MODES
     facility_types: tuple[str, ...] = FACILITY_TYPES
+    ignore_facility_types: tuple[str, ...] = ()
     walk_speed_kmh: float = 5.0
     bike_speed_kmh: float = 15.0
     car_speeds_kmh: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_CAR_SPEEDS_KMH))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 
 import platform
 import tomllib
@@ -23,6 +24,8 @@ from .errors import ConfigError, InputError
 from .measures import access, border, capacity, cbs, transit
 from .networks import cache, external
 from .sources import boundaries, facilities as facility_source, grid as grid_source, regions
+
+logger = logging.getLogger(__name__)
 
 _INPUT_KEYS = ("osm", "grid", "municipalities", "facilities", "gtfs")
 _REGION_KEYS = ("name", "id", "municipalities", "polygon", "registry")
@@ -245,7 +248,7 @@ def prepare(config: RunConfig) -> RunInputs:
                           "inside the GTFS feed's service period")
 
     with timings.step("read_inputs"):
-        _progress.say(f"reading municipalities {config.municipalities}")
+        logger.info(f"reading municipalities {config.municipalities}")
         all_munis = boundaries.read_municipalities(config.municipalities, settings)
         region = regional.resolve(config, all_munis)
         cells, grid_report = _read_cells(config, region, all_munis, warnings)
@@ -261,13 +264,13 @@ def prepare(config: RunConfig) -> RunInputs:
     if unknown:
         raise ConfigError(f"[inputs.networks]: {unknown} are not road modes {ROAD_MODES}")
     with timings.step("networks"):
-        _progress.say(f"road networks from {osm_path}")
+        logger.info(f"road networks from {osm_path}")
         networks, osm_facilities, cache_report = cache.load_or_build(
             osm_path, settings, cache_dir=config.cache_dir,
             modes=tuple(m for m in settings.road_modes if m not in own))
         for mode, source in own.items():
             if mode in settings.road_modes:
-                _progress.say(f"{mode} network from {source}")
+                logger.info(f"{mode} network from {source}")
                 networks[mode], cache_report[mode] = external.load_or_build_external(
                     source, mode, settings, cache_dir=config.cache_dir)
         networks = {mode: networks[mode] for mode in settings.road_modes}
@@ -341,7 +344,7 @@ def measure(inputs: RunInputs, *, cells: gpd.GeoDataFrame | None = None,
     other_fac = _in_scope(every, other)
     if compare and len(other_fac) != len(fac):
         with timings.step("other_scope"):
-            _progress.say(f"travel times with facilities {other} for the comparison")
+            logger.info(f"travel times with facilities {other} for the comparison")
             tables.append(border.scope_time_columns(
                 _other_scope_access(road, every, release=not keep_state), other))
             if timetable is not None:
@@ -469,7 +472,7 @@ def _read_cells(config: RunConfig, region: regions.Region, all_munis: gpd.GeoDat
     filter) with the municipality holding each centroid; cells whose
     centroid lies outside the region are left out."""
     settings = config.settings
-    _progress.say(f"reading population grid {config.grid}")
+    logger.info(f"reading population grid {config.grid}")
     grid = grid_source.read_grid(config.grid, settings, mask=region.polygon)
     cells = grid.cells
     if grid.report["n_population_missing"]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -11,9 +12,11 @@ from typing import TYPE_CHECKING, Any
 import geopandas as gpd
 import shapely
 
-from . import _io, _progress
+from . import _io
 from .errors import CacheError, ConfigError, InputError
 from .sources import clip, regions
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from .pipeline import RunConfig
@@ -107,14 +110,14 @@ def clipped_inputs(
         out[name] = (target, tuple(feeds), report)
 
     for feed, todo in feeds_to_clip.items():
-        _progress.say(f"clipping {feed} to {len(todo)} area(s): {', '.join(todo)}")
+        logger.info(f"clipping {feed} to {len(todo)} area(s): {', '.join(todo)}")
         counts = clip.clip_gtfs(feed, {n: a for n, (a, _, _) in todo.items()},
                                 {n: t for n, (_, t, _) in todo.items()}, crs=crs)
         for name, (_, target, identity) in todo.items():
             _store_sidecar(target, identity)
             out[name][2][f"gtfs:{feed.name}"]["counts"] = counts[name]
     if to_clip:
-        _progress.say(f"clipping {osm_path} to {len(to_clip)} area(s): {', '.join(to_clip)}")
+        logger.info(f"clipping {osm_path} to {len(to_clip)} area(s): {', '.join(to_clip)}")
         counts = clip.clip_osm(osm_path, {n: a for n, (a, _, _) in to_clip.items()},
                                {n: t for n, (_, t, _) in to_clip.items()}, crs=crs)
         for name, (_, target, identity) in to_clip.items():
@@ -134,7 +137,7 @@ def _digest_input(path: Path) -> str:
         stat = path.stat()
         key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
         if key not in _DIGESTS:
-            _progress.say(f"hashing {path}")
+            logger.info(f"hashing {path}")
             _DIGESTS[key] = _io.file_digest(path)
         return _DIGESTS[key]
     if not path.is_dir():

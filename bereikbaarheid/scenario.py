@@ -9,6 +9,7 @@ it served) and equal a full rerun exactly.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,12 +19,14 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from . import _io, _progress, pipeline
+from . import _io, pipeline
 from .config import Settings
 from .errors import ConfigError
 from .measures import access
 from .networks import timetable as timetable_module
 from .sources import boundaries, projection as projection_source, scenario as scenario_source
+
+logger = logging.getLogger(__name__)
 
 # Summary statistics compared between baseline and scenario, per area x type x mode.
 _SUMMARY_COLUMNS = ("population", "population_65_plus", "population_0_14", "mean_time_s",
@@ -77,14 +80,14 @@ def run_scenario(config: pipeline.RunConfig, scenario: scenario_source.Scenario 
         scenario = scenario_source.read_scenario(scenario)
     settings = config.settings
     inputs = pipeline.prepare(config)
-    _progress.say("baseline")
+    logger.info("baseline")
     base = pipeline.measure(inputs)
     if base.gaps is None:
         raise ConfigError(f"a scenario compares capacity too: fca_mode {settings.fca_mode!r} "
                           f"must be among the modes {list(settings.modes)}")
     base_result = pipeline.write(inputs, base, Path(config.output_dir) / config.region)
 
-    _progress.say(f"scenario {scenario.name}: " + "; ".join(scenario.changes_summary()))
+    logger.info(f"scenario {scenario.name}: " + "; ".join(scenario.changes_summary()))
     facilities = _changed_facilities(base.facilities, scenario, inputs, settings)
     cells = inputs.cells
     if scenario.projection is not None:

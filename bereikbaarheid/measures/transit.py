@@ -10,6 +10,7 @@ the window (R5's approach, made deterministic).
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -24,6 +25,8 @@ from ..networks import link
 from ..networks.graph import RoadNetwork
 from ..networks.timetable import Timetable
 from .access import AccessResult
+
+logger = logging.getLogger(__name__)
 
 # Cells per range-RAPTOR call (at least), and at most this many calls.
 _CHUNK_CELLS = 2000
@@ -83,7 +86,7 @@ def compute_transit(
         group[fac_type == ftype] = g
     departures = np.asarray(settings.pt_departures_s(), np.int32)
     percentiles = np.asarray(settings.pt_percentiles, np.float64)
-    _progress.say(f"public transport: range-RAPTOR for {n_cells} cells x {len(departures)} "
+    logger.info(f"public transport: range-RAPTOR for {n_cells} cells x {len(departures)} "
                   f"departures ({settings.pt_window[0]}-{settings.pt_window[1]})")
     k = list(settings.pt_percentiles).index(settings.pt_time_percentile)
     thresholds_s = np.asarray(settings.thresholds_min, np.float64) * 60.0
@@ -231,7 +234,7 @@ def _legs(timetable: Timetable, networks: Mapping[str, RoadNetwork], orig_x, ori
     walk_conn_s = walk.connector_m / (settings.connector_speed_kmh["walk"] / 3.6)
     walk_rev = link.reversed_graph(walk)
 
-    _progress.say("public transport: access, egress and walk-only legs")
+    logger.info("public transport: access, egress and walk-only legs")
     if settings.pt_access_mode == "bike":
         bike = link.link_points(networks["bike"], np.concatenate([orig_x, timetable.stop_x]),
                                 np.concatenate([orig_y, timetable.stop_y]),

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import numpy as np
 import scipy.sparse
 from scipy.sparse import csgraph
 
-from .. import _progress
 from ..config import ROAD_MODES, Settings
 from ..errors import InputError
 from ..sources import osm as osm_source
 from . import _way_rules
 from .graph import RoadNetwork
+
+logger = logging.getLogger(__name__)
 
 # Two distinct OSM nodes can share a location; their edge has length 0 but a
 # travel time must stay positive for the shortest-path kernels.
@@ -112,7 +114,7 @@ def build_network(osm: osm_source.OsmData, mode: str, settings: Settings) -> Roa
         "ways_used": int(np.unique(edges["way"]).shape[0]),
         "ways_cut_at_extract_edge": int(osm.report.get("ways_cut_at_extract_edge", 0)),
     })
-    _progress.say(
+    logger.info(
         f"{mode} network: {network.n_nodes:,} nodes, {network.n_edges:,} edges "
         f"({network.stats['share_nodes_dropped']:.1%} of nodes outside the largest component "
         "dropped)"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -15,13 +16,15 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .. import _io, _progress
+from .. import _io
 from ..config import Settings
 from ..errors import InputError
 from ..sources import gtfs as gtfs_source, osm as osm_source
 from ..kernels import ch, dijkstra
 from . import _way_rules, build, graph, link, timetable, transit
 from .graph import RoadNetwork
+
+logger = logging.getLogger(__name__)
 
 # Bump when the stored layout or the meaning of an array changes.
 CACHE_FORMAT_VERSION = 3  # 2: nodes in Z-order; 3: a folder of .npy arrays, memory-mapped
@@ -145,9 +148,9 @@ def load_or_build(
         if network is None:
             report[mode] = {"status": "built", "reason": reason}
             if reason != "no cache":
-                _progress.say(f"cached {mode} network not used ({reason}); rebuilding")
+                logger.info(f"cached {mode} network not used ({reason}); rebuilding")
         else:
-            _progress.say(f"reusing cached {mode} network from {folder}")
+            logger.info(f"reusing cached {mode} network from {folder}")
             networks[mode] = network
             report[mode] = {"status": "reused"}
     facilities_path, facilities_sidecar = _facility_paths(cache_dir, stem)
@@ -373,7 +376,7 @@ def load_or_build_hierarchy(network: RoadNetwork, cache_dir: str | Path
             reason = "verification failed: node count differs"
         except ValueError as exc:
             reason = f"verification failed: {exc}"
-    _progress.say(f"contraction hierarchy of the {network.mode} network "
+    logger.info(f"contraction hierarchy of the {network.mode} network "
                   f"({network.n_nodes:,} nodes)")
     h = ch.build_hierarchy(*rev)
     _store_arrays(h.to_arrays(), folder, sidecar, identity, mode=network.mode)
@@ -477,11 +480,11 @@ def load_or_build_timetable(
     if meta is not None:
         loaded = _load_timetable(npz, meta)
         if isinstance(loaded, timetable.Timetable):
-            _progress.say(f"reusing cached timetable from {npz}")
+            logger.info(f"reusing cached timetable from {npz}")
             return loaded, dict(meta["report"], status="reused")
         reason = loaded
     if reason != "no cache":
-        _progress.say(f"cached timetable not used ({reason}); rebuilding")
+        logger.info(f"cached timetable not used ({reason}); rebuilding")
     tt, report = transit.build_transit(paths, walk, settings, area=area)
     arrays = {name: getattr(tt, name) for name in timetable.Timetable.ARRAYS}
     arrays.update({name: np.asarray(getattr(tt, name), dtype=str)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Mapping
 from pathlib import Path
@@ -13,11 +14,13 @@ import numpy as np
 import osmnx
 import pyproj
 
-from .. import _io, _progress
+from .. import _io
 from ..config import ROAD_MODES, Settings
 from ..errors import InputError
 from . import _way_rules, build, cache
 from .graph import RoadNetwork
+
+logger = logging.getLogger(__name__)
 
 # File name endings read_graph understands, longest first.
 GRAPHML_SUFFIXES: tuple[str, ...] = (".graphml",)
@@ -245,7 +248,7 @@ def network_from_osmnx(graph: nx.MultiDiGraph, mode: str, settings: Settings
         "edges_length_differs": int(np.count_nonzero(differs)),
         "interior_nodes": n_interior,
     })
-    _progress.say(
+    logger.info(
         f"{mode} network from an OSMnx graph: {network.n_nodes:,} nodes ({n_interior:,} from "
         f"edge geometries), {network.n_edges:,} edges; {unusable:,} graph edges not usable by "
         f"{mode}"
@@ -370,10 +373,10 @@ def load_or_build_external(
     sidecar = arrays.with_suffix(".json")
     network, reason = cache._load_network(arrays, sidecar, identity)
     if network is not None:
-        _progress.say(f"reusing cached {mode} network from {arrays}")
+        logger.info(f"reusing cached {mode} network from {arrays}")
         return network, {"status": "reused", "stats": network.stats, "source": str(path)}
     if reason != "no cache":
-        _progress.say(f"cached {mode} network not used ({reason}); rebuilding")
+        logger.info(f"cached {mode} network not used ({reason}); rebuilding")
     network = network_from_osmnx(read_graph(path, mode), mode, settings)
     cache._store_network(network, arrays, sidecar, identity)
     return network, {"status": "built", "reason": reason, "stats": network.stats,

@@ -8,17 +8,19 @@ without a bridge is not.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .. import _progress
 from ..config import Settings, parse_clock
 from ..sources import gtfs as gtfs_source
 from . import link, timetable
 from .graph import RoadNetwork
+
+logger = logging.getLogger(__name__)
 
 
 def build_transit(
@@ -51,7 +53,7 @@ def build_transit(
         feed's service period), ``stops_unlinked`` and the timetable stats.
     """
     start_s, end_s = (parse_clock(t, "pt_window") for t in settings.pt_window)
-    _progress.say(f"reading GTFS {', '.join(str(p) for p in gtfs_paths)} for {settings.pt_date}")
+    logger.info(f"reading GTFS {', '.join(str(p) for p in gtfs_paths)} for {settings.pt_date}")
     feed = gtfs_source.read_gtfs(
         list(gtfs_paths), settings.pt_date, settings, window_s=(start_s, end_s),
         horizon_s=int(round(settings.pt_max_time_min * 60)), area=area)

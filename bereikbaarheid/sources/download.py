@@ -23,6 +23,8 @@ import urllib3
 from .. import _io, _progress
 from ..errors import ConfigError, DownloadError, InputError
 
+logger = logging.getLogger(__name__)
+
 SOURCES_PATH = Path(__file__).resolve().parent.parent / "data" / "downloads.toml"
 CHECKSUMS_FILE = "checksums.json"
 KINDS: tuple[str, ...] = ("osm", "gtfs", "grid", "boundaries")
@@ -293,7 +295,7 @@ def _fetch_one(source: Source, folder: Path, *, progress: bool, timeout_s: float
         if problem is None:
             status = "cached"
         else:
-            _progress.say(f"{source.name}: {problem}; downloading it again")
+            logger.info(f"{source.name}: {problem}; downloading it again")
             target.unlink()
     if not status:
         sha256, status = _download(source, target, progress=progress, timeout_s=timeout_s)

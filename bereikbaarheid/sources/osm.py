@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from array import array
 from itertools import chain
@@ -18,6 +19,8 @@ import shapely
 from .. import _progress
 from ..config import Settings
 from ..errors import InputError
+
+logger = logging.getLogger(__name__)
 
 # Tags a network builder may look at; every other tag of a way is dropped to
 # keep memory small on country-sized extracts.
@@ -387,7 +390,7 @@ def _assemble(path: Path, settings: Settings, c: _Collector) -> OsmData:
         "facilities": {t: int((facilities["type"] == t).sum()) for t in settings.facility_types},
     }
     if report["ways_cut_at_extract_edge"]:
-        _progress.say(f"{path.name}: {report['ways_cut_at_extract_edge']} ways cut at the "
+        logger.info(f"{path.name}: {report['ways_cut_at_extract_edge']} ways cut at the "
                       f"extract edge ({report['way_nodes_missing']} node locations missing)")
     return OsmData(
         path=path, crs=settings.crs, way_id=way_id, way_tags=c.way_tags,
