@@ -10,9 +10,13 @@ command line turns them on when stderr is a terminal, ``-q`` is not given and
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from contextlib import contextmanager
-from typing import Iterable, Iterator, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, TypeVar
+
+if TYPE_CHECKING:
+    import numpy as np
 
 T = TypeVar("T")
 
@@ -41,6 +45,38 @@ def bar(iterable: Iterable[T] | None = None, *, desc: str, total: int | None = N
 
     return tqdm(iterable, desc=desc, total=total, unit=unit, disable=is_quiet(),
                 leave=False, file=sys.stderr, dynamic_ncols=True)
+
+
+def watch(work: Callable[[np.ndarray], T], *, desc: str, total: int, unit: str) -> T:
+    """Run ``work(counter)`` and show the count it writes into ``counter[0]``
+    (an int64 array of one element) in a progress bar.
+
+    For compiled kernels that run without the GIL: ``work`` runs in a thread
+    while this one updates the bar; without bars it simply runs here.
+    """
+    import numpy as np
+
+    counter = np.zeros(1, dtype=np.int64)
+    if is_quiet():
+        return work(counter)
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["result"] = work(counter)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller below
+            outcome["error"] = exc
+
+    # A daemon: Ctrl-C ends the process without waiting for the kernel.
+    thread = threading.Thread(target=run, name=desc, daemon=True)
+    with bar(desc=desc, total=total, unit=unit) as progress:
+        thread.start()
+        while thread.is_alive():
+            thread.join(0.25)
+            progress.update(int(counter[0]) - progress.n)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["result"]
 
 
 class Timings(dict):

@@ -1,104 +1,251 @@
 """Command line: ``bereikbaarheid demo``, ``run``, ``scenario``, ``regions``, ``download``
-and ``gtfs-check``."""
+and ``gtfs-check``.
+
+It behaves like git, uv or ruff: results and the paths written on stdout;
+step messages, progress, warnings and errors on stderr; ``-q`` prints only
+errors and the paths written. Exit status 0 on success, 2 for bad input or
+usage (one line: ``error: <file>: <what was wrong and what was expected>``),
+1 for a bug (the traceback only with ``--debug``), 130 when interrupted.
+
+Only ``argparse`` is imported up front, so ``--help`` answers at once; each
+command imports what it needs.
+"""
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import datetime
 import logging
 import os
 import sys
 import time
-import tomllib
+import traceback
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, Iterator, NoReturn
 
-from . import _progress, pipeline, scenario
-from .config import Settings
+from . import __version__, _progress
 from .errors import BereikbaarheidError, ConfigError
 
 logger = logging.getLogger("bereikbaarheid")
 
+EXIT_OK, EXIT_BUG, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
-def _attach_handler(level: int) -> None:
-    """Messages of the package on stderr: steps as they are, warnings and
-    errors prefixed."""
-    class _Format(logging.Formatter):
-        def format(self, record: logging.LogRecord) -> str:
-            text = record.getMessage()
-            if record.levelno >= logging.WARNING:
-                return f"{record.levelname.lower()}: {text}"
-            return text
 
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_Format())
-    logger.handlers[:] = [handler]
-    logger.setLevel(level)
-    logger.propagate = False
+class _Parser(argparse.ArgumentParser):
+    """argparse with this command's error line and exit status."""
+
+    def error(self, message: str) -> NoReturn:
+        where, sep, what = message.partition(": ")
+        if sep and where.startswith("argument "):  # "argument --scale: 0 is outside ..."
+            where, message = where.removeprefix("argument "), what
+        else:
+            where = self.prog
+        print(f"error: {where}: {message}; see `{self.prog} --help`", file=sys.stderr)
+        sys.exit(EXIT_USAGE)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``bereikbaarheid`` command."""
-    args = _parser().parse_args(argv)
-    quiet = getattr(args, "quiet", False)
-    _progress.show_progress(not quiet and sys.stderr.isatty() and not os.environ.get("CI"))
-    _attach_handler(logging.ERROR if quiet else logging.INFO)
+    """Entry point of the ``bereikbaarheid`` command; returns the exit status."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser, commands = _parser()
+    if len(argv) <= 1 and (not argv or argv[0] in _NEEDS_INPUT):
+        # A bare command, or a bare command that needs input: its help.
+        (commands[argv[0]] if argv else parser).print_help()
+        return EXIT_USAGE
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a usage error already printed
+        return int(exc.code or 0)
+    debug = args.debug
+    saved = logger.handlers[:], logger.level, _progress.is_quiet()
+    _configure_output(args)
     try:
         return _dispatch(args, time.perf_counter())
     except BrokenPipeError:  # output piped into e.g. `head`: the work itself succeeded
         sys.stdout = open(os.devnull, "w")
-        return 0
+        return EXIT_OK
+    except BaseException as exc:  # noqa: BLE001 - the one place every failure ends
+        return _failure(exc, debug)
+    finally:
+        # Called from Python (a test, a notebook): leave logging as it was.
+        logger.handlers[:], level, quiet = saved
+        logger.setLevel(level)
+        _progress.show_progress(not quiet)
+
+
+def _failure(exc: BaseException, debug: bool) -> int:
+    """Report a failure in one line on stderr and return its exit status."""
+    if _interrupted(exc):
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    if isinstance(exc, SystemExit):
+        return int(exc.code or 0)
+    if isinstance(exc, BereikbaarheidError):
+        _debug_traceback(exc, debug)
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if isinstance(exc, OSError):
+        # A folder that is read-only or full, a path naming a file: the
+        # system's own words, with the file it was about.
+        _debug_traceback(exc, debug)
+        where = exc.filename if exc.filename is not None else "(unknown file)"
+        # numpy reports a short write (a full disk) without an errno.
+        reason = exc.strerror or f"{exc} (is the disk full?)"
+        print(f"error: {where}: {reason}; expected a readable input and a writable "
+              "output and cache folder with free space", file=sys.stderr)
+        return EXIT_USAGE
+    if isinstance(exc, MemoryError):
+        _debug_traceback(exc, debug)
+        print("error: out of memory; expected a smaller region, or fewer modes "
+              "(--set 'modes=[\"car\"]')", file=sys.stderr)
+        return EXIT_USAGE
+    if debug:
+        traceback.print_exception(exc, file=sys.stderr)
+    print(f"error: internal error (a bug): {type(exc).__name__}: {exc}; rerun with --debug "
+          "for the traceback and report it", file=sys.stderr)
+    return EXIT_BUG
+
+
+def _interrupted(exc: BaseException | None) -> bool:
+    """Ctrl-C, also when it surfaced inside compiled code as another error
+    (Numba raises SystemError with the KeyboardInterrupt as its cause)."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def _debug_traceback(exc: BaseException, debug: bool) -> None:
+    if debug:
+        traceback.print_exception(exc, file=sys.stderr)
+
+
+def _configure_output(args: argparse.Namespace) -> None:
+    """Attach the package's log handler and turn progress bars on or off:
+    bars only at a terminal, never under ``-q`` or in CI."""
+    quiet = args.quiet
+    level = logging.ERROR if quiet else logging.DEBUG if args.verbose else logging.INFO
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_Format())
+    logger.handlers[:] = [handler]
+    logger.setLevel(level)
+    _progress.show_progress(not quiet and sys.stderr.isatty() and not os.environ.get("CI"))
+
+
+class _Format(logging.Formatter):
+    """Step messages as they are; warnings and errors prefixed with their level."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = record.getMessage()
+        if record.levelno >= logging.WARNING:
+            return f"{record.levelname.lower()}: {text}"
+        if record.levelno <= logging.DEBUG:
+            return f"debug: {record.name}: {text}"
+        return text
 
 
 def _dispatch(args: argparse.Namespace, start: float) -> int:
-    if args.command == "gtfs-check":
+    command = args.command
+    if command == "gtfs-check":
         return _gtfs_check(args)
-    if args.command == "regions":
+    if command == "regions":
         return _regions(args)
-    if args.command == "download":
+    if command == "download":
         return _download(args)
-    try:
-        if args.command == "run" and args.all_regions:
-            return _run_all(args, start)
-        if args.command == "demo":
-            result = _demo(args)
+    if command == "run" and args.all_regions:
+        return _run_all(args, start)
+    if command == "scenario":
+        return _scenario(args, start)
+    from . import pipeline
+
+    if command == "demo":
+        result = _demo(args)
+        if not args.quiet:
             print(f"demo inputs: {args.folder}")
-        elif args.command == "scenario":
-            config = pipeline.RunConfig.from_toml(
-                args.config, output_dir=args.output, cache_dir=args.cache)
-            outcome = scenario.run_scenario(config, args.scenario,
-                                            incremental=not args.full)
-            _print_scenario(outcome, time.perf_counter() - start)
-            return 0
-        else:
-            result = pipeline.run_profile(_run_config(args))
-    except BereikbaarheidError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    _print_summary(result, time.perf_counter() - start)
-    return 0
+    else:
+        config = _run_config(args)
+        with _located(config):
+            result = pipeline.run_profile(config)
+    _print_summary(result, time.perf_counter() - start, args.quiet)
+    return EXIT_OK
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="bereikbaarheid",
+@contextmanager
+def _located(config: Any) -> Iterator[None]:
+    """Name the run's configuration file (or the command line) in a settings
+    error raised during the run."""
+    try:
+        yield
+    except ConfigError as exc:
+        raise exc.located(getattr(config, "source", None) or "command line") from None
+
+
+def _demo_scale(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 1 <= value <= 200:
+        raise argparse.ArgumentTypeError(f"{text} is outside the range 1 to 200 (1 is the "
+                                         "20 x 15 km demo; 33 gives about 1.1 million road "
+                                         "nodes)")
+    return value
+
+
+def _iso_date(text: str) -> str:
+    try:
+        return datetime.date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date; expected YYYY-MM-DD, "
+                                         "e.g. 2026-03-10") from None
+
+
+# Commands that do nothing without arguments: alone, they print their help.
+_NEEDS_INPUT = ("run", "scenario", "gtfs-check")
+
+
+def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    """The parser and each command's own parser, by name."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
+                        help="print only errors and the paths written (no progress, "
+                             "steps, warnings or summary)")
+    common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                        help="also print debugging messages")
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="show the traceback of an internal error")
+
+    parser = _Parser(
+        prog="bereikbaarheid", parents=[common],
         description="Accessibility profiles of Dutch regions: travel times from CBS grid "
-                    "cells to GP practices, primary schools and supermarkets.")
-    sub = parser.add_subparsers(dest="command", required=True)
+                    "cells to GP practices, primary schools and supermarkets.",
+        epilog="Exit status: 0 success, 1 internal error (a bug), 2 bad input or usage, "
+               "130 interrupted.")
+    parser.set_defaults(quiet=False, verbose=False, debug=False)
+    parser.add_argument("--version", action="version", version=f"bereikbaarheid {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                parser_class=_Parser)
 
-    demo = sub.add_parser("demo", help="generate the built-in demo region and profile it")
+    def command(name: str, **kwargs: Any) -> argparse.ArgumentParser:
+        return sub.add_parser(name, parents=[common], **kwargs)
+
+    demo = command("demo", help="generate the built-in demo region and profile it")
     demo.add_argument("--folder", type=Path, default=Path("demo_region"),
                       help="where the demo inputs are written (default: demo_region)")
     demo.add_argument("--seed", type=int, default=2024, help="generator seed (default: 2024)")
-    demo.add_argument("--scale", type=float, default=1.0,
-                      help="area multiplier; 33 gives about 1.1 million road nodes")
+    demo.add_argument("--scale", type=_demo_scale, default=1.0,
+                      help="area multiplier, 1 to 200; 33 gives about 1.1 million road nodes")
     demo.add_argument("--facilities", choices=("csv", "osm"), default="csv",
                       help="facility source: the demo's register with capacities (csv, "
                            "default) or the OSM tags (default capacities)")
 
-    run = sub.add_parser(
-        "run", help="profile a region: from a TOML run configuration, or an NPVR region "
-                    "(--region, --all-regions) on national inputs given by the flags")
+    run = command("run", help="profile a region: from a TOML run configuration, or an NPVR "
+                              "region (--region, --all-regions) on national inputs given by "
+                              "the flags")
     run.add_argument("config", type=Path, nargs="?", default=None,
                      help="run configuration (see examples/run.toml); flags override it")
     where = run.add_mutually_exclusive_group()
@@ -131,33 +278,32 @@ def _parser() -> argparse.ArgumentParser:
                      help="override a setting, e.g. --set pt_date=2026-03-10 or "
                           "--set facility_scope=nl-only (TOML values; repeatable)")
 
-    listing = sub.add_parser("regions", help="list the NPVR regions and their municipalities")
+    listing = command("regions", help="list the NPVR regions and their municipalities")
     listing.add_argument("--registry", type=Path, default=None,
                          help="region registry file replacing the packaged one")
     listing.add_argument("--boundaries", type=Path, default=None,
                          help="check every code against this boundary file")
 
-    fetch = sub.add_parser("download", help="download the public inputs (OSM, GTFS, CBS "
-                                            "grid, boundaries) into a folder")
+    fetch = command("download", help="download the public inputs (OSM, GTFS, CBS grid, "
+                                     "boundaries) into a folder")
     fetch.add_argument("names", nargs="*", help="sources to fetch (default: see --list)")
     fetch.add_argument("--folder", type=Path, default=Path("downloads"),
                        help="download folder (default: downloads)")
     fetch.add_argument("--sources", type=Path, default=None,
                        help="sources file (TOML) replacing the packaged one")
     fetch.add_argument("--list", action="store_true", help="list the known sources")
-    fetch.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
 
-    check = sub.add_parser(
-        "gtfs-check", help="validate GTFS feeds and list every problem (file, row, field)")
+    check = command("gtfs-check",
+                    help="validate GTFS feeds and list every problem (file, row, field)")
     check.add_argument("feeds", type=Path, nargs="+", help="GTFS zip files or folders")
-    check.add_argument("--date", default=None,
+    check.add_argument("--date", type=_iso_date, default=None,
                        help="analysis date (YYYY-MM-DD): also check there is service that day")
-    check.add_argument("--csv", type=Path, default=None, help="write the full report to this CSV")
-    check.add_argument("-q", "--quiet", action="store_true", help="only the summary line")
+    check.add_argument("--csv", type=Path, default=None,
+                       help="write the full report to this CSV")
 
-    what_if = sub.add_parser(
-        "scenario", help="run a baseline and a scenario (see examples/scenarios) and write "
-                         "both with their difference")
+    what_if = command("scenario", help="run a baseline and a scenario (see "
+                                       "examples/scenarios) and write both with their "
+                                       "difference")
     what_if.add_argument("config", type=Path, help="run configuration of the baseline")
     what_if.add_argument("scenario", type=Path, help="scenario file (TOML)")
     what_if.add_argument("--full", action="store_true",
@@ -169,23 +315,27 @@ def _parser() -> argparse.ArgumentParser:
                        help="profiles folder (default: profiles, or the config's)")
         p.add_argument("--cache", type=Path, default=None,
                        help="network cache folder (default: network_cache)")
-        p.add_argument("-q", "--quiet", action="store_true",
-                       help="no progress bars or step messages")
-    return parser
+    return parser, {"run": run, "scenario": what_if, "gtfs-check": check}
 
 
-def _run_config(args: argparse.Namespace, region_id: str | None = None) -> pipeline.RunConfig:
+def _run_config(args: argparse.Namespace, region_id: str | None = None):
     """The run configuration of ``run``: the TOML file (if any) with the flags over it."""
-    inputs = {"osm": args.osm, "grid": args.grid, "municipalities": args.boundaries,
-              "facilities": args.facilities,
-              "gtfs": None if args.gtfs is None else tuple(args.gtfs),
-              "registry": args.registry, "output_dir": args.output, "cache_dir": args.cache}
+    import dataclasses
+
+    from . import pipeline
+    from .config import Settings
+
+    inputs: dict[str, Any] = {
+        "osm": args.osm, "grid": args.grid, "municipalities": args.boundaries,
+        "facilities": args.facilities, "gtfs": None if args.gtfs is None else tuple(args.gtfs),
+        "registry": args.registry, "output_dir": args.output, "cache_dir": args.cache}
     if args.network:
         pairs = [item.partition("=") for item in args.network]
         bad = [item for item, (mode, sep, file) in zip(args.network, pairs)
                if not sep or not mode or not file]
         if bad:
-            raise ConfigError(f"--network {bad[0]!r}: expected MODE=FILE, e.g. walk=walk.graphml")
+            raise ConfigError("expected MODE=FILE, e.g. walk=walk.graphml",
+                              path=f"--network {bad[0]}")
         inputs["networks"] = {mode: Path(file) for mode, _, file in pairs}
     region_id = region_id or args.region
     if region_id is not None:
@@ -203,43 +353,73 @@ def _run_config(args: argparse.Namespace, region_id: str | None = None) -> pipel
     if args.config is not None:
         config = pipeline.RunConfig.from_toml(args.config, **inputs)
         return dataclasses.replace(config, settings=_settings(args.overrides, config.settings))
-    inputs["settings"] = _settings(args.overrides, Settings())
     missing = [f"--{flag}" for flag, key in (("osm", "osm"), ("grid", "grid"),
                                               ("boundaries", "municipalities"))
                if inputs[key] is None]
     if "region" not in inputs:
         missing.append("--region (or a config file)")
     if missing:
-        raise ConfigError(f"run needs a configuration file or {', '.join(missing)}")
+        raise ConfigError(f"run needs a configuration file or {', '.join(missing)}",
+                          path="command line")
+    inputs["settings"] = _settings(args.overrides, Settings())
     values = {k: v for k, v in inputs.items() if v is not None}
     values.setdefault("facilities", "osm")
-    return pipeline.RunConfig(**values)
+    try:
+        return pipeline.RunConfig(**values)
+    except ConfigError as exc:
+        raise exc.located("command line") from None
 
 
-def _settings(overrides: list[str], base: "Settings") -> "Settings":
-    """``base`` with ``KEY=VALUE`` overrides (values in TOML syntax; bare words
-    are strings)."""
-    if not overrides:
-        return base
+def _settings(overrides: list[str], base):
+    """``base`` with ``KEY=VALUE`` overrides (values in TOML syntax; a bare
+    word is text); an error names the option."""
+    import tomllib
+
+    from .config import Settings
+
     values = base.to_dict()
     for item in overrides:
         key, sep, text = item.partition("=")
-        if not sep or not key.strip():
-            raise ConfigError(f"--set {item!r}: expected KEY=VALUE")
+        key = key.strip()
+        if not sep or not key:
+            raise ConfigError("expected KEY=VALUE, e.g. --set pt_date=2026-03-10",
+                              path=f"--set {item}")
         try:
             value = tomllib.loads(f"v = {text}")["v"]
         except tomllib.TOMLDecodeError:
             value = text
         if isinstance(value, (datetime.date, datetime.time)):
             value = value.isoformat()  # a TOML date: settings hold ISO text
-        values[key.strip()] = value
-    return Settings.from_dict(values)
+        if isinstance(value, dict) and isinstance(values.get(key), dict):
+            value = {**values[key], **value}  # one key of a table, as in a file
+        try:
+            values = Settings.from_dict({**values, key: value}).to_dict()
+        except ConfigError as exc:
+            nested = None if exc.key == key else exc.key  # the option names the key
+            raise ConfigError(exc.message, path=f"--set {item}", key=nested) from None
+    return base if not overrides else Settings.from_dict(values)
+
+
+def _scenario(args: argparse.Namespace, start: float) -> int:
+    from . import pipeline, scenario
+
+    config = pipeline.RunConfig.from_toml(args.config, output_dir=args.output,
+                                          cache_dir=args.cache)
+    with _located(config):
+        outcome = scenario.run_scenario(config, args.scenario, incremental=not args.full)
+    if not args.quiet:
+        for line in scenario.describe(outcome):
+            print(line)
+        print(f"total {time.perf_counter() - start:.1f}s; written:")
+    for path in (*outcome.baseline.files.values(), *outcome.scenario.files.values()):
+        print(f"  {path}" if not args.quiet else path)
+    return EXIT_OK
 
 
 def _run_all(args: argparse.Namespace, start: float) -> int:
     """Every registry region: clip the national inputs for all in one pass, then
     profile each; a region that fails is reported and the others still run."""
-    from . import regional
+    from . import pipeline, regional
     from .sources import boundaries, regions
 
     registry = args.registry
@@ -262,10 +442,15 @@ def _run_all(args: argparse.Namespace, start: float) -> int:
     for name, config in configs.items():
         logger.info(f"region {name}")
         try:
-            result = pipeline.run_profile(config)
+            with _located(config):
+                result = pipeline.run_profile(config)
         except BereikbaarheidError as exc:
             failed += 1
-            print(f"{name}: error: {exc}", file=sys.stderr)
+            print(f"error: {exc} (region {name})", file=sys.stderr)
+            continue
+        if args.quiet:
+            for path in result.files.values():
+                print(path)
             continue
         region = result.summary[result.summary["level"] == "region"]
         gp = region[(region["type"] == "gp") & (region["mode"] == "car")]
@@ -273,22 +458,20 @@ def _run_all(args: argparse.Namespace, start: float) -> int:
         print(f"{name}: {len(result.cells)} cells, {region['population'].iloc[0]:,.0f} "
               f"inhabitants, median car time to a GP {median}; written "
               f"{result.files['manifest'].parent}")
-    print(f"{len(configs) - failed} of {len(configs)} regions written in "
-          f"{time.perf_counter() - start:.1f}s" + (f"; {failed} failed" if failed else ""))
-    return 1 if failed else 0
+    if not args.quiet:
+        print(f"{len(configs) - failed} of {len(configs)} regions written in "
+              f"{time.perf_counter() - start:.1f}s" + (f"; {failed} failed" if failed else ""))
+    return EXIT_USAGE if failed else EXIT_OK
 
 
 def _regions(args: argparse.Namespace) -> int:
     """List the registry; with --boundaries, check every code is in the file."""
+    from .config import Settings
     from .sources import boundaries, regions
 
-    try:
-        registry = regions.read_registry(args.registry)
-        munis = (None if args.boundaries is None
-                 else boundaries.read_municipalities(args.boundaries, Settings()))
-    except BereikbaarheidError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    registry = regions.read_registry(args.registry)
+    munis = (None if args.boundaries is None
+             else boundaries.read_municipalities(args.boundaries, Settings()))
     missing_any = False
     for spec in registry.values():
         confidence = f" ({spec.confidence})" if spec.confidence else ""
@@ -302,75 +485,90 @@ def _regions(args: argparse.Namespace) -> int:
                       + ", ".join(f"{c} {n}" for c, n in region.missing))
             else:
                 print(f"    all found; {region.polygon.area / 1e6:,.0f} km2")
-    return 1 if missing_any else 0
+    if missing_any:
+        print(f"error: {args.boundaries}: municipalities of the registry are absent, listed "
+              "above; expected boundaries of the current municipal division", file=sys.stderr)
+        return EXIT_USAGE
+    return EXIT_OK
 
 
 def _download(args: argparse.Namespace) -> int:
     """Fetch the named sources (or list them)."""
     from .sources import download
 
-    try:
-        sources = download.read_sources(args.sources)
-        if args.list or not args.names:
-            for line in download.describe(sources):
-                print(line)
-            if not args.names:
-                print("name the sources to fetch, e.g. `bereikbaarheid download gemeenten`")
-            return 0
-        fetched = download.fetch(args.names, args.folder, sources=sources,
-                                 progress=not args.quiet)
-    except BereikbaarheidError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    sources = download.read_sources(args.sources)
+    if args.list or not args.names:
+        for line in download.describe(sources):
+            print(line)
+        if not args.names:
+            print("name the sources to fetch, e.g. `bereikbaarheid download gemeenten`")
+        return EXIT_OK
+    fetched = download.fetch(args.names, args.folder, sources=sources,
+                             progress=not _progress.is_quiet())
     for item in fetched:
-        print(f"{item.name}: {item.status} {item.path} ({item.bytes:,} bytes, "
-              f"sha256 {item.sha256})")
-    print(f"checksums recorded in {Path(args.folder) / 'checksums.json'}")
-    return 0
+        if args.quiet:
+            print(item.path)
+        else:
+            print(f"{item.name}: {item.status} {item.path} ({item.bytes:,} bytes, "
+                  f"sha256 {item.sha256})")
+    if not args.quiet:
+        print(f"checksums recorded in {Path(args.folder) / 'checksums.json'}")
+    return EXIT_OK
 
 
 def _gtfs_check(args: argparse.Namespace) -> int:
-    """Print the validation report; exit status 1 when a problem is fatal."""
+    """Print the validation report; exit status 2 when a problem is fatal."""
     from . import _io
     from .sources import gtfs
 
+    # The report below lists every warning: the reader's log of them would
+    # say each twice.
+    reader_log = logging.getLogger(gtfs.__name__)
+    level = reader_log.level
+    reader_log.setLevel(logging.ERROR)
     try:
         report = gtfs.validate_gtfs(args.feeds, service_date=args.date)
-    except BereikbaarheidError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    finally:
+        reader_log.setLevel(level)
     if not args.quiet:
         for issue in report.issues:
             print(f"{issue.severity:<8}{issue.feed}: {issue}")
     if args.csv is not None:
         with _io.atomic_open(args.csv, "w", encoding="utf-8", newline="") as f:
             report.to_frame().to_csv(f, index=False, lineterminator="\n")
+        if args.quiet:
+            print(args.csv)
     print(report.summary())
-    return 1 if report.fatal else 0
+    if report.fatal:
+        feeds = ", ".join(str(f) for f in args.feeds)
+        print(f"error: {feeds}: {len(report.fatal)} fatal problem(s), listed above; expected "
+              "a feed that can be routed on" + (f" on {args.date}" if args.date else ""),
+              file=sys.stderr)
+        return EXIT_USAGE
+    return EXIT_OK
 
 
-def _print_scenario(outcome: "scenario.ScenarioResult", seconds: float) -> None:
-    for line in scenario.describe(outcome):
-        print(line)
-    print(f"total {seconds:.1f}s; written:")
-    for path in (*outcome.baseline.files.values(), *outcome.scenario.files.values()):
-        print(f"  {path}")
-
-
-def _demo(args: argparse.Namespace) -> pipeline.ProfileResult:
+def _demo(args: argparse.Namespace):
+    from . import pipeline
     from .demo import generate
 
     logger.info(f"generating the demo region in {args.folder} (seed {args.seed}, "
-                  f"scale {args.scale:g})")
+                f"scale {args.scale:g})")
     region = generate.generate_demo(args.folder, seed=args.seed, scale=args.scale)
     config = pipeline.RunConfig.from_toml(
         region.config,
         facilities="osm" if args.facilities == "osm" else None,
         output_dir=args.output, cache_dir=args.cache)
-    return pipeline.run_profile(config)
+    with _located(config):
+        return pipeline.run_profile(config)
 
 
-def _print_summary(result: pipeline.ProfileResult, seconds: float) -> None:
+def _print_summary(result, seconds: float, quiet: bool) -> None:
+    """The region's table (unless quiet) and the paths written."""
+    if quiet:
+        for path in result.files.values():
+            print(path)
+        return
     manifest = result.manifest
     summary = result.summary
     region = summary[summary["level"] == "region"]
@@ -379,8 +577,11 @@ def _print_summary(result: pipeline.ProfileResult, seconds: float) -> None:
           f"facilities {manifest['facilities']}")
     thresholds = manifest["settings"]["thresholds_min"]
     minutes = 15 if 15 in thresholds else thresholds[-1]
+    within = f"<={minutes} min"
+    # The share and the last two columns count inhabitants, not cells.
+    print(f"{'':<38}{' inhabitants ':-^30}")
     print(f"{'type':<12}{'mode':<6}{'median min':>11}{'p90 min':>9}"
-          f"{f'<={minutes} min':>10}{'unlinked':>10}{'unreached':>10}")
+          f"{within:>10}{'unlinked':>10}{'unreached':>10}")
     for row in region.to_dict(orient="records"):
         print(f"{row['type']:<12}{row['mode']:<6}{row['median_time_s'] / 60:>11.1f}"
               f"{row['p90_time_s'] / 60:>9.1f}{row[f'share_within_{minutes}min']:>10.1%}"
@@ -395,8 +596,9 @@ def _print_summary(result: pipeline.ProfileResult, seconds: float) -> None:
               f"{transit['issues']['warning']} warnings")
     elif transit.get("status") == "skipped":
         print(f"public transport skipped: {transit['reason']}")
-    for warning in manifest["warnings"]:
-        print(f"warning: {warning}")
+    if manifest["warnings"]:
+        print(f"{len(manifest['warnings'])} warning(s), listed above and in "
+              f"{result.files['manifest']}")
     steps = ", ".join(f"{k} {v:.1f}s" for k, v in manifest["timings_s"].items())
     print(f"steps: {steps}; total {seconds:.1f}s")
     print("written:")

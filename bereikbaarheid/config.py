@@ -9,12 +9,19 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import functools
 import hashlib
 import json
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import field
+from pathlib import Path
+from typing import Annotated, Any, Literal
 
-from .errors import ConfigError
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, ValidationError, field_validator,
+                      model_validator)
+from pydantic.dataclasses import dataclass
+
+from ._schema import as_tuple, bounded, closest, describe_errors, listed, type_name
+from .errors import ConfigError, InputError
 
 ROAD_MODES: tuple[str, ...] = ("walk", "bike", "car")
 TRANSIT_MODE = "pt"
@@ -117,11 +124,33 @@ def parse_clock(text: str, name: str) -> int:
         if h < 0 or not 0 <= m < 60 or not 0 <= s < 60:
             raise ValueError
     except ValueError:
-        raise ConfigError(f"{name}: {text!r} is not a time like '07:30' (hours may pass 24)") from None
+        raise ConfigError(f"{text!r} is not a time like '07:30' (hours may pass 24)",
+                          key=name) from None
     return h * 3600 + m * 60 + s
 
 
-@dataclass(frozen=True)
+def _iso_date(value: Any) -> Any:
+    """A TOML date (``pt_date = 2026-03-10``) as the ISO text the settings hold."""
+    return value.isoformat() if isinstance(value, datetime.date) else value
+
+
+# Value types with the ranges a plausible run stays within; a value outside
+# is a typo or a unit mix-up (m for km), refused with the range in the message.
+_WalkSpeed = bounded(float, 0, 15, "km/h", low_open=True)
+_BikeSpeed = bounded(float, 0, 50, "km/h", low_open=True)
+_Speed = bounded(float, 0, 200, "km/h", low_open=True)
+_Minutes = bounded(float, 0, 1440, "minutes", low_open=True)
+_WholeMinutes = bounded(int, 0, 1440, "minutes", low_open=True)
+_Percentile = bounded(int, 0, 100, "", low_open=True)
+_Weight = bounded(float, 0, 100)
+_Capacity = bounded(float, 0, 1e6, low_open=True)
+_Mode = Literal["walk", "bike", "car", "pt"]
+_RoadMode = Literal["walk", "bike", "car"]
+_TagRule = dict[str, list[str]]
+
+
+@dataclass(frozen=True, config=ConfigDict(strict=True, allow_inf_nan=False,
+                                          arbitrary_types_allowed=False))
 class Settings:
     """Every tunable of a run, with its documented default.
 
@@ -256,148 +285,183 @@ class Settings:
     """
 
     crs: str = "EPSG:28992"
-    modes: tuple[str, ...] = MODES
-    facility_types: tuple[str, ...] = FACILITY_TYPES
-    ignore_facility_types: tuple[str, ...] = ()
-    walk_speed_kmh: float = 5.0
-    bike_speed_kmh: float = 15.0
-    car_speeds_kmh: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_CAR_SPEEDS_KMH))
+    modes: listed(_Mode) = MODES
+    facility_types: listed(str) = FACILITY_TYPES
+    ignore_facility_types: listed(str) = ()
+    walk_speed_kmh: _WalkSpeed = 5.0
+    bike_speed_kmh: _BikeSpeed = 15.0
+    car_speeds_kmh: dict[str, _Speed] = field(
+        default_factory=lambda: dict(DEFAULT_CAR_SPEEDS_KMH))
     use_maxspeed: bool = True
-    allowed_highways: dict[str, tuple[str, ...]] = field(
+    allowed_highways: dict[_RoadMode, listed(str)] = field(
         default_factory=lambda: dict(DEFAULT_ALLOWED_HIGHWAYS)
     )
-    unlinkable_highways: tuple[str, ...] = DEFAULT_UNLINKABLE_HIGHWAYS
-    ferry_speed_kmh: float = 10.0
-    connector_speed_kmh: dict[str, float] = field(
+    unlinkable_highways: listed(str) = DEFAULT_UNLINKABLE_HIGHWAYS
+    ferry_speed_kmh: bounded(float, 0, 100, "km/h", low_open=True) = 10.0
+    connector_speed_kmh: dict[_RoadMode, _Speed] = field(
         default_factory=lambda: {"walk": 5.0, "bike": 15.0, "car": 15.0}
     )
-    max_link_distance_m: float = 1600.0
+    max_link_distance_m: bounded(float, 0, 20_000, "m", low_open=True) = 1600.0
     keep_largest_component: bool = True
-    thresholds_min: tuple[int, ...] = (5, 10, 15, 30)
-    hierarchy_min_nodes: int = 50_000
-    facility_tags: dict[str, dict[str, list[dict[str, list[str]]]]] = field(
+    thresholds_min: listed(_WholeMinutes) = (5, 10, 15, 30)
+    hierarchy_min_nodes: bounded(int, 0, None) = 50_000
+    facility_tags: dict[str, dict[Literal["include", "exclude"], list[_TagRule]]] = field(
         default_factory=lambda: json.loads(json.dumps(DEFAULT_FACILITY_TAGS))
     )
-    missing_below: float = -99000.0
-    pt_date: str = ""
-    pt_window: tuple[str, str] = ("07:00", "09:00")
-    pt_step_min: int = 1
-    pt_percentiles: tuple[int, ...] = (25, 50, 75)
-    pt_time_percentile: int = 50
-    pt_max_rides: int = 4
-    pt_max_time_min: float = 120.0
-    pt_access_mode: str = "walk"
-    pt_max_access_min: float = 15.0
-    pt_max_egress_min: float = 15.0
-    pt_transfer_max_m: float = 400.0
-    pt_min_change_s: int = 60
-    gp_patients_per_fte: float = 2095.0
-    default_gp_fte: float = 1.5
-    default_capacity: dict[str, float] = field(
+    missing_below: bounded(float, -1e9, 0) = -99000.0
+    pt_date: Annotated[str, BeforeValidator(_iso_date)] = ""
+    pt_window: Annotated[tuple[str, str], BeforeValidator(as_tuple)] = ("07:00", "09:00")
+    pt_step_min: _WholeMinutes = 1
+    pt_percentiles: listed(_Percentile) = (25, 50, 75)
+    pt_time_percentile: _Percentile = 50
+    pt_max_rides: bounded(int, 1, 10) = 4
+    pt_max_time_min: _Minutes = 120.0
+    pt_access_mode: Literal["walk", "bike"] = "walk"
+    pt_max_access_min: bounded(float, 0, 240, "minutes", low_open=True) = 15.0
+    pt_max_egress_min: bounded(float, 0, 240, "minutes", low_open=True) = 15.0
+    pt_transfer_max_m: bounded(float, 0, 5000, "m") = 400.0
+    pt_min_change_s: bounded(int, 0, 3600, "s") = 60
+    gp_patients_per_fte: bounded(float, 0, 10_000, "patients", low_open=True) = 2095.0
+    default_gp_fte: bounded(float, 0, 40, "FTE") = 1.5
+    default_capacity: dict[str, _Capacity] = field(
         default_factory=lambda: {"school": 225.0, "supermarket": 1000.0})
-    demand_weights: dict[str, dict[str, float]] = field(default_factory=lambda: {
+    demand_weights: dict[str, dict[str, _Weight]] = field(default_factory=lambda: {
         "gp": {band: 1.0 for band in AGE_BANDS},
         "school": {"0_14": 0.6},
         "supermarket": {band: 0.25 for band in AGE_BANDS},
     })
-    norm_min: dict[str, float] = field(
+    norm_min: dict[str, _Minutes] = field(
         default_factory=lambda: {"gp": 15.0, "school": 15.0, "supermarket": 15.0})
-    fca_mode: str = "car"
-    fca_decay: str = "step"
-    fca_decay_param: float = 0.0
-    area_buffer_m: float = 15000.0
-    facility_scope: str = "cross-border"
+    fca_mode: _RoadMode = "car"
+    fca_decay: Literal["step", "linear", "exponential", "gaussian"] = "step"
+    fca_decay_param: bounded(float, 0, 1000) = 0.0
+    area_buffer_m: bounded(float, 0, 100_000, "m") = 15000.0
+    facility_scope: Literal["cross-border", "nl-only"] = "cross-border"
     compare_scopes: bool = True
     cbs_distance_columns: dict[str, str] = field(
         default_factory=lambda: dict(CBS_DISTANCE_COLUMNS))
 
-    def __post_init__(self) -> None:
+    @field_validator("crs")
+    @classmethod
+    def _projected_in_metres(cls, value: str) -> str:
+        import pyproj  # only a run that sets a CRS pays for the import
+
+        try:
+            crs = pyproj.CRS.from_user_input(value)
+        except pyproj.exceptions.CRSError:
+            raise ValueError(f"{value!r} is not a CRS pyproj knows; expected e.g. "
+                             "'EPSG:28992'") from None
+        units = {axis.unit_name for axis in crs.axis_info}
+        if not crs.is_projected or units != {"metre"}:
+            raise ValueError(f"{value!r} is not a projected CRS in metres; expected e.g. "
+                             "'EPSG:28992' (RD New)")
+        return value
+
+    @field_validator("modes", "facility_types", "thresholds_min", "pt_percentiles")
+    @classmethod
+    def _not_empty(cls, value: tuple) -> tuple:
+        if not value:
+            raise ValueError("expected a non-empty list")
+        return value
+
+    @field_validator("modes", "facility_types", "ignore_facility_types")
+    @classmethod
+    def _unique(cls, value: tuple) -> tuple:
+        repeated = sorted({v for v in value if value.count(v) > 1})
+        if repeated:
+            raise ValueError(f"{repeated} listed more than once")
+        return value
+
+    @field_validator("facility_types")
+    @classmethod
+    def _type_names(cls, value: tuple) -> tuple:
+        bad = [v for v in value if not v or v != v.strip().lower()]
+        if bad:
+            raise ValueError(f"{bad}: facility types are written in lower case, e.g. "
+                             "'pharmacy'")
+        return value
+
+    @field_validator("ignore_facility_types")
+    @classmethod
+    def _as_read(cls, value: tuple) -> tuple:
+        """As the facility reader reads types: stripped, in lower case."""
+        names = tuple(v.strip().lower() for v in value)
+        if not all(names):
+            raise ValueError("expected type names, not empty text")
+        return names
+
+    @field_validator("thresholds_min", "pt_percentiles")
+    @classmethod
+    def _increasing(cls, value: tuple) -> tuple:
+        if any(b <= a for a, b in zip(value, value[1:])):
+            raise ValueError(f"expected strictly increasing values; got {list(value)}")
+        return value
+
+    @field_validator("pt_date")
+    @classmethod
+    def _date(cls, value: str) -> str:
+        if value:
+            try:
+                datetime.date.fromisoformat(value)
+            except ValueError:
+                raise ValueError(f"{value!r} is not an ISO date; expected e.g. "
+                                 "'2026-03-10'") from None
+        return value
+
+    @field_validator("pt_window")
+    @classmethod
+    def _window(cls, value: tuple[str, str]) -> tuple[str, str]:
+        try:
+            start_s, end_s = (parse_clock(t, "pt_window") for t in value)
+        except ConfigError as exc:
+            raise ValueError(exc.message) from None
+        if not end_s > start_s:
+            raise ValueError(f"the window must end after it starts; got {list(value)}")
+        return value
+
+    @field_validator("facility_tags")
+    @classmethod
+    def _tag_rules(cls, value: dict) -> dict:
+        for ftype, rules in value.items():
+            if "include" not in rules:
+                raise ValueError(f"{ftype}: expected an 'include' list of tag rules")
+        return value
+
+    @field_validator("demand_weights")
+    @classmethod
+    def _bands(cls, value: dict) -> dict:
+        for ftype, weights in value.items():
+            unknown = sorted(set(weights) - set(AGE_BANDS))
+            if unknown:
+                raise ValueError(f"{ftype}: unknown age band(s) {unknown}; expected among "
+                                 f"{list(AGE_BANDS)}")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Settings":
+        """Checks that involve several settings; each message names them."""
         for mode in self.modes:
-            if mode not in MODES:
-                raise ConfigError(f"unknown mode {mode!r}; expected one of {MODES}")
             if mode in ROAD_MODES and mode not in self.connector_speed_kmh:
-                raise ConfigError(f"connector_speed_kmh has no speed for mode {mode!r}")
-        for speed_name in ("walk_speed_kmh", "bike_speed_kmh", "ferry_speed_kmh"):
-            if not getattr(self, speed_name) > 0:
-                raise ConfigError(f"{speed_name} must be positive")
-        if any(v <= 0 for v in self.car_speeds_kmh.values()):
-            raise ConfigError("car_speeds_kmh values must be positive")
-        if not self.max_link_distance_m > 0:
-            raise ConfigError("max_link_distance_m must be positive")
-        t = list(self.thresholds_min)
-        if not t or t[0] <= 0 or any(b <= a for a, b in zip(t, t[1:])):
-            raise ConfigError("thresholds_min must be a non-empty, strictly increasing list "
-                              f"of positive minutes; got {t}")
-        if not (isinstance(self.hierarchy_min_nodes, int) and self.hierarchy_min_nodes >= 0):
-            raise ConfigError("hierarchy_min_nodes must be a whole number >= 0; "
-                              f"got {self.hierarchy_min_nodes!r}")
+                raise ValueError(f"connector_speed_kmh has no speed for mode {mode!r}")
+        both = sorted(set(self.facility_types) & set(self.ignore_facility_types))
+        if both:
+            raise ValueError(f"ignore_facility_types: {both} are also in facility_types")
         for ftype in self.facility_types:
             if ftype not in self.facility_tags:
-                raise ConfigError(f"facility type {ftype!r} has no rule in facility_tags")
-        self._check_transit()
-        self._check_capacity()
-        if self.facility_scope not in FACILITY_SCOPES:
-            raise ConfigError(f"facility_scope must be one of {FACILITY_SCOPES}; "
-                              f"got {self.facility_scope!r}")
-        if not self.area_buffer_m >= 0:
-            raise ConfigError(f"area_buffer_m must be >= 0; got {self.area_buffer_m}")
-
-    def _check_capacity(self) -> None:
-        if not self.gp_patients_per_fte > 0 or not self.default_gp_fte >= 0:
-            raise ConfigError("gp_patients_per_fte must be positive and default_gp_fte >= 0")
-        for ftype in self.facility_types:
-            if ftype not in self.norm_min or not self.norm_min[ftype] > 0:
-                raise ConfigError(f"norm_min needs a positive norm (minutes) for {ftype!r}")
-            weights = self.demand_weights.get(ftype)
-            if not weights:
-                raise ConfigError(f"demand_weights has no weights for {ftype!r}")
-            unknown = sorted(set(weights) - set(AGE_BANDS))
-            if unknown or any(not w >= 0 for w in weights.values()):
-                raise ConfigError(f"demand_weights[{ftype!r}]: bands must be among {AGE_BANDS} "
-                                  f"with weights >= 0; got {weights}")
-            if ftype != "gp" and ftype in CAPACITY_UNITS and not (
-                    self.default_capacity.get(ftype, 0) > 0):
-                raise ConfigError(f"default_capacity needs a positive value for {ftype!r}")
-        if self.fca_mode not in ROAD_MODES:
-            raise ConfigError(f"fca_mode must be a road mode {ROAD_MODES}; got {self.fca_mode!r}")
-        if self.fca_decay not in DECAY_FUNCTIONS:
-            raise ConfigError(f"fca_decay must be one of {DECAY_FUNCTIONS}; got {self.fca_decay!r}")
+                raise ValueError(f"facility type {ftype!r} has no rule in facility_tags")
+            if ftype not in self.norm_min:
+                raise ValueError(f"norm_min needs a norm (minutes) for {ftype!r}")
+            if not self.demand_weights.get(ftype):
+                raise ValueError(f"demand_weights has no weights for {ftype!r}")
+            if ftype != "gp" and ftype in CAPACITY_UNITS and ftype not in self.default_capacity:
+                raise ValueError(f"default_capacity needs a value for {ftype!r}")
+        if self.pt_time_percentile not in self.pt_percentiles:
+            raise ValueError(f"pt_time_percentile {self.pt_time_percentile} must be one of "
+                             f"pt_percentiles {list(self.pt_percentiles)}")
         if self.fca_decay in ("exponential", "gaussian") and not self.fca_decay_param > 0:
-            raise ConfigError(f"fca_decay {self.fca_decay!r} needs fca_decay_param > 0 "
-                              "(exponential: beta per minute; gaussian: sigma in minutes)")
-
-    def _check_transit(self) -> None:
-        if self.pt_date:
-            try:
-                datetime.date.fromisoformat(str(self.pt_date))
-                if not isinstance(self.pt_date, str):
-                    raise ValueError
-            except ValueError:
-                raise ConfigError(f"pt_date must be an ISO date like '2026-03-10'; "
-                                  f"got {self.pt_date!r}") from None
-        if len(self.pt_window) != 2:
-            raise ConfigError(f"pt_window must be two times ('07:00', '09:00'); got {self.pt_window}")
-        start_s, end_s = (parse_clock(t, "pt_window") for t in self.pt_window)
-        if not end_s > start_s:
-            raise ConfigError(f"pt_window must end after it starts; got {self.pt_window}")
-        if not (isinstance(self.pt_step_min, int) and self.pt_step_min >= 1):
-            raise ConfigError(f"pt_step_min must be a whole number of minutes >= 1; "
-                              f"got {self.pt_step_min!r}")
-        p = list(self.pt_percentiles)
-        if not p or any(not 0 < v <= 100 for v in p) or any(b <= a for a, b in zip(p, p[1:])):
-            raise ConfigError(f"pt_percentiles must be strictly increasing values in (0, 100]; got {p}")
-        if self.pt_time_percentile not in p:
-            raise ConfigError(f"pt_time_percentile {self.pt_time_percentile} must be one of "
-                              f"pt_percentiles {p}")
-        if not (isinstance(self.pt_max_rides, int) and self.pt_max_rides >= 1):
-            raise ConfigError(f"pt_max_rides must be a whole number >= 1; got {self.pt_max_rides!r}")
-        if self.pt_access_mode not in ("walk", "bike"):
-            raise ConfigError(f"pt_access_mode must be 'walk' or 'bike'; got {self.pt_access_mode!r}")
-        for name in ("pt_max_time_min", "pt_max_access_min", "pt_max_egress_min"):
-            if not getattr(self, name) > 0:
-                raise ConfigError(f"{name} must be positive")
-        if not self.pt_transfer_max_m >= 0 or not self.pt_min_change_s >= 0:
-            raise ConfigError("pt_transfer_max_m and pt_min_change_s must be >= 0")
+            raise ValueError(f"fca_decay {self.fca_decay!r} needs fca_decay_param > 0 "
+                             "(exponential: beta per minute; gaussian: sigma in minutes)")
+        return self
 
     @property
     def road_modes(self) -> tuple[str, ...]:
@@ -421,39 +485,40 @@ class Settings:
         return json.loads(json.dumps(dataclasses.asdict(self)))
 
     @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> "Settings":
-        """Defaults overridden by ``values``; unknown keys raise ConfigError.
+    def from_dict(cls, values: dict[str, Any], source: str | Path | None = None) -> "Settings":
+        """Defaults overridden by ``values``; anything invalid raises ConfigError.
 
         Dict-valued settings (``car_speeds_kmh``, ``connector_speed_kmh``,
         ``allowed_highways``, ``facility_tags``, ``default_capacity``,
         ``norm_min``) are merged key by key into the defaults, so a user may
         override one highway speed alone; ``demand_weights`` is merged per
         type and band (``{gp = {65_plus = 1.5}}`` changes that weight only).
+
+        ``source`` names where the values come from (a TOML file, ``--set``);
+        the error names it and the offending key.
         """
-        known = {f.name: f for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - set(known))
-        if unknown:
-            raise ConfigError(f"unknown setting(s) {unknown}; known: {sorted(known)}")
+        if not isinstance(values, dict):
+            raise ConfigError(f"expected a table of settings; got {type_name(values)}",
+                              path=source, key="settings")
+        known = [f.name for f in dataclasses.fields(cls)]
         defaults = cls()
         kwargs: dict[str, Any] = {}
         for name, value in values.items():
+            if name not in known:
+                raise ConfigError(f"unknown setting{closest(name, known)} (known: "
+                                  f"{', '.join(sorted(known))})", path=source, key=name)
             default = getattr(defaults, name)
-            if isinstance(default, dict):
-                if not isinstance(value, dict):
-                    raise ConfigError(f"setting {name!r} must be a table")
-                merged = dict(default)
+            if isinstance(default, dict) and isinstance(value, dict):
                 if name == "demand_weights":
                     # One band of one type may be changed: merge per type too.
                     value = {k: {**default.get(k, {}), **v} if isinstance(v, dict) else v
                              for k, v in value.items()}
-                merged.update(value)
-                if name == "allowed_highways":
-                    merged = {k: tuple(v) for k, v in merged.items()}
-                value = merged
-            elif isinstance(default, tuple):
-                value = tuple(value)
+                value = {**default, **value}
             kwargs[name] = value
-        return cls(**kwargs)
+        try:
+            return cls(**kwargs)
+        except ConfigError as exc:
+            raise exc.located(source) from None
 
     def digest(self, *names: str) -> str:
         """SHA-256 over the named settings (all when none), for cache keys."""
@@ -470,3 +535,142 @@ class Settings:
         if mode == "bike":
             return self.bike_speed_kmh
         raise ConfigError(f"mode {mode!r} has no uniform speed")
+
+
+def _raise_config_error(init):
+    """``init`` raising ConfigError (naming the setting and what was expected)
+    instead of pydantic's ValidationError, for Python callers and files alike."""
+
+    @functools.wraps(init)
+    def validated_init(self, *args: Any, **kwargs: Any) -> None:
+        try:
+            init(self, *args, **kwargs)
+        except ValidationError as exc:
+            defaults = _DEFAULTS or {}
+            key, message = describe_errors(exc, known=list(defaults), examples=defaults)
+            raise ConfigError(message, key=key) from None
+
+    return validated_init
+
+
+_DEFAULTS: dict[str, Any] | None = None  # the defaults as TOML shows them, for messages
+Settings.__init__ = _raise_config_error(Settings.__init__)
+_DEFAULTS = Settings().to_dict()
+
+
+# -- the run configuration file ---------------------------------------------
+class _Table(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+
+class RegionTable(_Table):
+    """``[region]``: the name of the output folder and what the region is."""
+
+    name: str | None = None
+    id: str | None = None
+    municipalities: list[str] = []
+    polygon: str | None = None
+    registry: str | None = None
+
+    @field_validator("municipalities", mode="before")
+    @classmethod
+    def _codes_as_text(cls, value: Any) -> Any:
+        """Codes may be written as numbers (``[400, 441]``)."""
+        if isinstance(value, list):
+            return [str(v) if isinstance(v, int) and not isinstance(v, bool) else v
+                    for v in value]
+        return value
+
+
+class InputsTable(_Table):
+    """``[inputs]``: the input files, relative to the configuration file."""
+
+    osm: str
+    grid: str
+    municipalities: str
+    facilities: str = "osm"
+    gtfs: list[str] = []
+    clip: bool | None = None
+    networks: dict[_RoadMode, str] = {}
+
+    @field_validator("gtfs", mode="before")
+    @classmethod
+    def _one_or_more_feeds(cls, value: Any) -> Any:
+        """One feed may be written without a list."""
+        return [value] if isinstance(value, str) else value
+
+
+class OutputTable(_Table):
+    """``[output]``: where profiles and the network cache go."""
+
+    folder: str = "profiles"
+    cache: str = "network_cache"
+
+
+class RunFile(_Table):
+    """A run configuration file, every table checked (unknown keys refused)."""
+
+    region: RegionTable
+    inputs: InputsTable
+    output: OutputTable = OutputTable()
+    settings: dict[str, Any] = {}
+
+
+def _table_keys(loc: tuple) -> list[str]:
+    """The keys a table of the run file may hold, by its location."""
+    tables = {(): RunFile, ("region",): RegionTable, ("inputs",): InputsTable,
+              ("output",): OutputTable}
+    model = tables.get(loc)
+    return [] if model is None else list(model.model_fields)
+
+
+def read_run_file(path: str | Path) -> tuple[RunFile, Settings]:
+    """Read and check a TOML run configuration: its tables and its settings.
+
+    Raises
+    ------
+    InputError
+        The file is missing, unreadable, not UTF-8 or not TOML.
+    ConfigError
+        A key is unknown, missing or of the wrong type, or a setting is
+        invalid; the error names the file and the key.
+    """
+    import tomllib
+
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(path, "configuration file not found") from None
+    except IsADirectoryError:
+        raise InputError(path, "is a folder; expected a TOML configuration file") from None
+    except OSError as exc:
+        raise InputError(path, f"cannot read: {exc.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise InputError(path, f"line {line}: byte 0x{raw[exc.start]:02x} is not UTF-8; "
+                               "expected a UTF-8 text file (TOML)") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(path, f"not valid TOML: {exc}") from None
+    try:
+        tables = RunFile.model_validate(data)
+    except ValidationError as exc:
+        key, message = describe_errors(exc, known=_table_keys, word="key", examples={
+            "inputs.gtfs": ["gtfs.zip"], "region.municipalities": ["GM0400", "GM0441"],
+            "inputs.networks": {"walk": "walk.graphml"}})
+        table, _, name = (key or "").partition(".")
+        if message.startswith("expected a value") and not name:
+            message = "missing table; expected one with at least " + (
+                "name" if table == "region" else "osm, grid and municipalities")
+        elif message.startswith("expected a value"):
+            message = "missing; it is required"
+        raise ConfigError(message, path=path,
+                          key=f"[{table}]" + (f" {name}" if name else "")) from None
+    if not (tables.region.name or tables.region.id):
+        raise ConfigError('needs a name (or an NPVR region id), e.g. name = "my-area"',
+                          path=path, key="[region]")
+    return tables, Settings.from_dict(tables.settings, source=path)

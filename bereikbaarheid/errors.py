@@ -29,7 +29,32 @@ class InputError(BereikbaarheidError):
 
 
 class ConfigError(BereikbaarheidError):
-    """A setting or configuration file is invalid."""
+    """A setting or configuration file is invalid.
+
+    Parameters
+    ----------
+    message
+        What was wrong and what was expected.
+    path
+        Where the setting came from: the configuration file, or a command
+        line option such as ``--set``; None when not known (yet).
+    key
+        The offending setting (``"walk_speed_kmh"``, ``"norm_min.gp"``), or
+        None when the problem is not one key's.
+    """
+
+    def __init__(self, message: str, path: str | Path | None = None, key: str | None = None):
+        self.message = message
+        self.path = path
+        self.key = key
+        where = "".join(f"{part}: " for part in (path, key) if part is not None)
+        super().__init__(f"{where}{message}")
+
+    def located(self, path: str | Path | None) -> "ConfigError":
+        """This error naming ``path`` as its source, unless it names one already."""
+        if self.path is not None or path is None:
+            return self
+        return type(self)(self.message, path=path, key=self.key)
 
 
 class CacheError(BereikbaarheidError):

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-
 import platform
-import tomllib
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata
@@ -18,7 +17,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import _io, _progress, export, profile, regional
+from . import _io, _progress, config as config_file, export, profile, regional
 from .config import ROAD_MODES, TRANSIT_MODE, Settings
 from .errors import ConfigError, InputError
 from .measures import access, border, capacity, cbs, transit
@@ -27,8 +26,8 @@ from .sources import boundaries, facilities as facility_source, grid as grid_sou
 
 logger = logging.getLogger(__name__)
 
-_INPUT_KEYS = ("osm", "grid", "municipalities", "facilities", "gtfs")
-_REGION_KEYS = ("name", "id", "municipalities", "polygon", "registry")
+# A region's name is its profile folder: no separators, no leading dot.
+_FOLDER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _PACKAGES = ("bereikbaarheid", "numpy", "scipy", "pandas", "numba", "geopandas",
              "shapely", "pyogrio", "pyproj", "pyarrow", "osmium")
 
@@ -76,6 +75,9 @@ class RunConfig:
         Where profiles and cached networks go.
     settings
         Every tunable; see :class:`bereikbaarheid.config.Settings`.
+    source
+        The configuration file this was read from, if any; errors about a
+        setting name it.
     """
 
     region: str
@@ -93,8 +95,13 @@ class RunConfig:
     output_dir: Path = Path("profiles")
     cache_dir: Path = Path("network_cache")
     settings: Settings = field(default_factory=Settings)
+    source: Path | None = None
 
     def __post_init__(self) -> None:
+        if not _FOLDER_NAME.fullmatch(str(self.region)):
+            raise ConfigError(f"{self.region!r} cannot name a profile folder; expected "
+                              "letters, digits, '-', '_' and '.', starting with a letter "
+                              "or digit", key="region name")
         # Paths may be given as text from Python.
         for name in ("osm", "grid", "municipalities", "output_dir", "cache_dir"):
             setattr(self, name, Path(getattr(self, name)))
@@ -112,63 +119,41 @@ class RunConfig:
     def from_toml(cls, path: str | Path, **overrides: Any) -> "RunConfig":
         """Read a run configuration; input paths are relative to the file.
 
-        ``overrides`` (e.g. ``output_dir``) replace values from the file.
+        Every table, key and setting is checked (see
+        :func:`bereikbaarheid.config.read_run_file`); ``overrides`` (e.g.
+        ``output_dir``) replace values from the file.
         """
         path = Path(path)
-        if not path.is_file():
-            raise InputError(path, "configuration file not found")
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise InputError(path, f"not valid TOML: {exc}") from None
-        unknown = sorted(set(data) - {"region", "inputs", "output", "settings"})
-        if unknown:
-            raise ConfigError(f"{path}: unknown table(s) {unknown}; expected region, inputs, "
-                              "output, settings")
-        region = data.get("region", {})
-        inputs = data.get("inputs", {})
-        output = data.get("output", {})
-        missing = [k for k in ("osm", "grid", "municipalities") if k not in inputs]
-        if not ("name" in region or "id" in region) or missing:
-            raise ConfigError(f"{path}: needs [region] name (or id) and [inputs] osm, grid, "
-                              f"municipalities (missing: {missing or ['name']})")
-        extra = sorted(set(inputs) - set(_INPUT_KEYS) - {"clip", "networks"})
-        if extra:
-            raise ConfigError(f"{path}: unknown input(s) {extra}; expected "
-                              f"{[*_INPUT_KEYS, 'clip', 'networks']}")
-        extra = sorted(set(region) - set(_REGION_KEYS))
-        if extra:
-            raise ConfigError(f"{path}: unknown [region] key(s) {extra}; expected "
-                              f"{list(_REGION_KEYS)}")
+        tables, settings = config_file.read_run_file(path)
+        region, inputs, output = tables.region, tables.inputs, tables.output
         base = path.parent
-        fac = inputs.get("facilities", "osm")
-        own = inputs.get("networks", {})
-        if not isinstance(own, dict):
-            raise ConfigError(f"{path}: [inputs.networks] must map a road mode to a file, "
-                              'e.g. walk = "walk.graphml"')
-        gtfs = inputs.get("gtfs", [])
-        gtfs = [gtfs] if isinstance(gtfs, str) else list(gtfs)
-        region_id = region.get("id")
-        polygon = region.get("polygon")
+        clip = inputs.clip
+        if clip is None:
+            clip = region.id is not None or region.polygon is not None
         values: dict[str, Any] = {
-            "region": str(region.get("name", region_id)),
-            "region_id": region_id,
-            "region_polygon": None if polygon is None else base / polygon,
-            "registry": None if "registry" not in region else base / region["registry"],
-            "clip": bool(inputs.get("clip", region_id is not None or polygon is not None)),
-            "municipality_codes": tuple(region.get("municipalities", ())),
-            "networks": {str(mode): base / file for mode, file in own.items()},
-            "osm": base / inputs["osm"],
-            "grid": base / inputs["grid"],
-            "municipalities": base / inputs["municipalities"],
-            "facilities": fac if fac == "osm" else base / fac,
-            "gtfs": tuple(base / g for g in gtfs),
-            "output_dir": Path(output.get("folder", "profiles")),
-            "cache_dir": Path(output.get("cache", "network_cache")),
-            "settings": Settings.from_dict(data.get("settings", {})),
+            "region": region.name or region.id,
+            "region_id": region.id,
+            "region_polygon": None if region.polygon is None else base / region.polygon,
+            "registry": None if region.registry is None else base / region.registry,
+            "clip": clip,
+            "municipality_codes": tuple(region.municipalities),
+            "networks": {mode: base / file for mode, file in inputs.networks.items()},
+            "osm": base / inputs.osm,
+            "grid": base / inputs.grid,
+            "municipalities": base / inputs.municipalities,
+            "facilities": inputs.facilities if inputs.facilities == "osm"
+            else base / inputs.facilities,
+            "gtfs": tuple(base / g for g in inputs.gtfs),
+            "output_dir": Path(output.folder),
+            "cache_dir": Path(output.cache),
+            "settings": settings,
+            "source": path,
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)
+        try:
+            return cls(**values)
+        except ConfigError as exc:
+            raise exc.located(path) from None
 
 
 @dataclass
@@ -238,10 +223,19 @@ def prepare(config: RunConfig) -> RunInputs:
     settings = config.settings
     timings = _progress.Timings()
     warnings: list[str] = []
-    for key in ("osm", "grid", "municipalities"):
+    for key, what in (("osm", "an OpenStreetMap .osm.pbf extract"),
+                      ("grid", "a CBS grid GeoPackage"),
+                      ("municipalities", "municipality boundaries (GeoPackage or GeoJSON)")):
         path = Path(getattr(config, key))
         if not path.is_file():
-            raise InputError(path, f"{key} input not found")
+            raise InputError(path, f"{'is a folder' if path.is_dir() else 'file not found'}; "
+                                   f"expected {what} ([inputs] {key})")
+    # Before the long work: a run must not compute for minutes and then find
+    # it cannot write.
+    _io.check_writable_folder(config.output_dir, "output")
+    _io.check_writable_folder(config.cache_dir, "cache")
+    # A profile a killed run left moved aside is put back before anything else.
+    export.recover(Path(config.output_dir) / config.region)
     if config.gtfs and TRANSIT_MODE in settings.modes and not settings.pt_date:
         raise ConfigError("public transport needs an analysis date: set [settings] pt_date "
                           "(e.g. \"2026-03-10\"; on the command line --set pt_date=2026-03-10), a day "
@@ -297,6 +291,10 @@ def prepare(config: RunConfig) -> RunInputs:
 
     with timings.step("facilities"):
         fac = _facilities(config, osm_facilities, all_munis, region, warnings)
+    for warning in warnings:
+        logger.warning(warning)
+    # What the readers warned of they logged themselves.
+    warnings.extend([*all_munis.attrs.get("warnings", []), *fac.attrs.get("warnings", [])])
     return RunInputs(config=config, cells=cells, all_municipalities=all_munis,
                      grid_report=grid_report, networks=networks, hierarchies=hierarchies,
                      cache_report=cache_report,
@@ -333,7 +331,8 @@ def measure(inputs: RunInputs, *, cells: gpd.GeoDataFrame | None = None,
         if road is None:
             road = access.compute_access(inputs.networks, x, y, fac, settings,
                                          hierarchies=inputs.hierarchies)
-        warnings.extend(_link_warnings(road.report, settings))
+        warnings.extend(_link_warnings(road.report, road.table,
+                                       cells["aantal_inwoners"].to_numpy(), settings))
         tables = [road.table]
         if timetable is not None:
             pt = transit.compute_transit(timetable, inputs.networks, x, y, fac, settings)
@@ -386,6 +385,8 @@ def measure(inputs: RunInputs, *, cells: gpd.GeoDataFrame | None = None,
             tables_out[export.FILES["cbs_comparison"]] = _rounded(cbs.compare_areas(
                 cell_table, settings, config.region, region_name,
                 settings.cbs_distance_columns))
+    for warning in warnings[len(inputs.warnings):]:
+        logger.warning(warning)
     return Measured(cells=cell_table, summary=summary, gaps=gaps, access=road,
                     facilities=fac, transit_report=transit_report, warnings=warnings,
                     tables=tables_out)
@@ -470,7 +471,8 @@ def _read_cells(config: RunConfig, region: regions.Region, all_munis: gpd.GeoDat
                 warnings: list[str]) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
     """The region's grid cells (read with the region polygon as a spatial
     filter) with the municipality holding each centroid; cells whose
-    centroid lies outside the region are left out."""
+    centroid lies outside the region are left out. A region without cells,
+    or whose cells hold no inhabitants, is an InputError naming the grid."""
     settings = config.settings
     logger.info(f"reading population grid {config.grid}")
     grid = grid_source.read_grid(config.grid, settings, mask=region.polygon)
@@ -491,6 +493,23 @@ def _read_cells(config: RunConfig, region: regions.Region, all_munis: gpd.GeoDat
     cells = cells.loc[inside].copy()
     cells.insert(1, "municipality_code", codes[inside])
     cells.insert(2, "municipality_name", names[inside])
+    if cells.empty:
+        r = region.polygon.bounds
+        covers = grid_source.extent(config.grid, grid.report["layer"])
+        covered = (f"the grid layer {grid.report['layer']!r} holds no cells" if covers is None
+                   else f"the grid covers x {covers[0]:.0f} to {covers[2]:.0f}, "
+                        f"y {covers[1]:.0f} to {covers[3]:.0f}")
+        raise InputError(config.grid, f"no grid cell lies in region {config.region!r} "
+                                      f"(x {r[0]:.0f} to {r[2]:.0f}, y {r[1]:.0f} to {r[3]:.0f} "
+                                      f"in {settings.crs}); {covered}; expected the grid and "
+                                      f"the boundaries ({config.municipalities}) to overlap")
+    population = cells[grid_source.POPULATION_COLUMN].to_numpy(np.float64)
+    if not np.nansum(population) > 0:
+        suppressed = int(np.isnan(population).sum())
+        raise InputError(config.grid, f"the {len(cells)} grid cells of region {config.region!r} "
+                                      f"hold no inhabitants ({grid_source.POPULATION_COLUMN} "
+                                      f"sums to 0; {suppressed} suppressed); nothing to "
+                                      "profile; expected a region where people live")
     return cells.reset_index(drop=True), grid.report
 
 
@@ -498,16 +517,19 @@ def _facilities(config: RunConfig, osm_facilities: gpd.GeoDataFrame,
                 all_munis: gpd.GeoDataFrame, region: regions.Region,
                 warnings: list[str]) -> gpd.GeoDataFrame:
     """The facilities of the configured source inside the analysis area, with
-    ``x``, ``y`` and ``domestic``."""
+    ``x``, ``y`` and ``domestic``; ``attrs["warnings"]`` holds what the
+    reader warned of (and logged)."""
     settings = config.settings
     if str(config.facilities) == "osm":
         fac = osm_facilities
     else:
         fac = facility_source.read_facilities(config.facilities, settings,
                                               types=settings.facility_types)
+    noticed = list(fac.attrs.get("warnings", []))
     fac = fac[fac["type"].isin(settings.facility_types)].reset_index(drop=True)
     fac = fac.assign(x=fac.geometry.x, y=fac.geometry.y)
     in_area = shapely.contains_xy(region.area, fac["x"].to_numpy(), fac["y"].to_numpy())
+    outside = fac.loc[~in_area, "type"].value_counts()
     fac = fac.loc[in_area].reset_index(drop=True)
     # CBS counts only facilities in the Netherlands: those inside a
     # municipality of the boundary file.
@@ -516,7 +538,12 @@ def _facilities(config: RunConfig, osm_facilities: gpd.GeoDataFrame,
     fac["domestic"] = pd.notna(codes)
     for ftype in settings.facility_types:
         if not (fac["type"] == ftype).any():
-            warnings.append(f"no facility of type {ftype!r} found; its travel times are empty")
+            far = int(outside.get(ftype, 0))
+            beyond = (f" in the analysis area (the region plus {settings.area_buffer_m:g} m; "
+                      f"{far} lie beyond it)" if far else "")
+            warnings.append(f"no facility of type {ftype!r} found{beyond}; its travel times "
+                            "are empty")
+    fac.attrs["warnings"] = noticed
     return fac
 
 
@@ -577,14 +604,18 @@ def _gtfs_warnings(report: dict[str, Any]) -> list[str]:
     return [f"GTFS: {len(issues)} warning(s), listed in {export.FILES['gtfs_issues']}"]
 
 
-def _link_warnings(report: dict[str, Any], settings: Settings) -> list[str]:
-    """Warnings about unlinked cells and facilities, per mode."""
+def _link_warnings(report: dict[str, Any], table: pd.DataFrame, population: np.ndarray,
+                   settings: Settings) -> list[str]:
+    """Warnings about unlinked cells (with their inhabitants, as the summary
+    counts them) and facilities, per mode."""
     out = []
     for mode, rep in report["modes"].items():
         if rep["cells_unlinked"]:
-            out.append(f"{mode}: {rep['cells_unlinked']} cells farther than "
-                       f"{settings.max_link_distance_m:g} m from a usable road "
-                       "(unlinked, counted in the profile)")
+            unlinked = table[f"{mode}_link_m"].isna().to_numpy()
+            inhabitants = float(np.nansum(population[unlinked]))
+            out.append(f"{mode}: {rep['cells_unlinked']} cells ({inhabitants:,.0f} "
+                       f"inhabitants) farther than {settings.max_link_distance_m:g} m from a "
+                       "usable road (unlinked, counted in the profile)")
         for ftype, n in rep["facilities_unlinked"].items():
             if n:
                 out.append(f"{mode}: {n} {ftype} facilities unlinked (too far from a "

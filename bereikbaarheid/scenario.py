@@ -9,6 +9,7 @@ it served) and equal a full rerun exactly.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from dataclasses import dataclass
@@ -19,12 +20,13 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from . import _io, pipeline
+from . import _io, _progress, export, pipeline
 from .config import Settings
 from .errors import ConfigError
 from .measures import access
 from .networks import timetable as timetable_module
-from .sources import boundaries, projection as projection_source, scenario as scenario_source
+from .sources import (boundaries, facilities as facility_source, projection as projection_source,
+                      scenario as scenario_source)
 
 logger = logging.getLogger(__name__)
 
@@ -80,30 +82,35 @@ def run_scenario(config: pipeline.RunConfig, scenario: scenario_source.Scenario 
         scenario = scenario_source.read_scenario(scenario)
     settings = config.settings
     inputs = pipeline.prepare(config)
+    export.recover(Path(config.output_dir) / f"{config.region}@{scenario.name}")
     logger.info("baseline")
     base = pipeline.measure(inputs)
+    base_inputs = dataclasses.replace(inputs, timings=_progress.Timings(inputs.timings))
     if base.gaps is None:
         raise ConfigError(f"a scenario compares capacity too: fca_mode {settings.fca_mode!r} "
                           f"must be among the modes {list(settings.modes)}")
-    base_result = pipeline.write(inputs, base, Path(config.output_dir) / config.region)
 
     logger.info(f"scenario {scenario.name}: " + "; ".join(scenario.changes_summary()))
     facilities = _changed_facilities(base.facilities, scenario, inputs, settings)
     cells = inputs.cells
+    noticed: list[str] = []
     if scenario.projection is not None:
-        cells = gpd.GeoDataFrame(projection_source.apply_projection(
-            cells, scenario.projection.projection, scenario.projection.year),
-            geometry=cells.geometry, crs=cells.crs)
+        projection = scenario.projection.projection
+        projection.check_municipalities(inputs.all_municipalities["code"])
+        projected = projection_source.apply_projection(cells, projection,
+                                                       scenario.projection.year)
+        noticed += projected.attrs.get("warnings", [])  # logged by the reader
+        cells = gpd.GeoDataFrame(projected, geometry=cells.geometry, crs=cells.crs)
     tt = inputs.timetable
     if scenario.frequency:
         if tt is None:
-            raise ConfigError(f"{scenario.path}: [[frequency]] needs public transport (a GTFS "
-                              "input and the mode 'pt')")
+            raise ConfigError("[[frequency]] needs public transport (a GTFS input and the "
+                              "mode 'pt')", path=scenario.path)
         try:
             tt = timetable_module.with_route_frequency(
                 tt, {f.route_id: f.factor for f in scenario.frequency})
         except ValueError as exc:
-            raise ConfigError(f"{scenario.path}: {exc}") from None
+            raise ConfigError(str(exc), path=scenario.path) from None
 
     started = time.perf_counter()
     if incremental:
@@ -115,6 +122,10 @@ def run_scenario(config: pipeline.RunConfig, scenario: scenario_source.Scenario 
     road_s = time.perf_counter() - started
     measured = pipeline.measure(inputs, cells=cells, facilities=facilities, timetable=tt,
                                 road=road)
+    for warning in _unlinked_additions(road, scenario, settings):
+        logger.warning(warning)
+        noticed.append(warning)
+    measured.warnings.extend(noticed)
     diff = _differences(base, measured, scenario, settings)
     folder = Path(config.output_dir) / f"{config.region}@{scenario.name}"
     timings = {"road_update_s": round(road_s, 3), "incremental": incremental}
@@ -127,6 +138,9 @@ def run_scenario(config: pipeline.RunConfig, scenario: scenario_source.Scenario 
     }}
     tables = {"diff_cells.parquet": diff["cells"], "diff_summary.csv": diff["summary"],
               "diff_capacity.csv": diff["capacity"], "diff_facilities.csv": diff["facilities"]}
+    # Both profiles are written once both are computed: a scenario that fails
+    # leaves the profiles of an earlier run as they were.
+    base_result = pipeline.write(base_inputs, base, Path(config.output_dir) / config.region)
     result = pipeline.write(inputs, measured, folder, extra=extra, extra_tables=tables)
     return ScenarioResult(baseline=base_result, scenario=result, diff=diff, timings_s=timings)
 
@@ -169,15 +183,27 @@ def _changed_facilities(facilities: gpd.GeoDataFrame, scenario: scenario_source.
     missing = [f for f in scenario.close if f not in known]
     missing += [c.facility_id for c in scenario.capacity if c.facility_id not in known]
     if missing:
-        raise ConfigError(f"{where}: facility id(s) {missing} not among the baseline's "
-                          "facilities (see facilities.csv of the baseline profile)")
+        raise ConfigError(f"facility id(s) {missing} not among the baseline's facilities "
+                          "(see facilities.csv of the baseline profile)", path=where)
     clash = [a.facility_id for a in scenario.add if a.facility_id in known]
     if clash:
-        raise ConfigError(f"{where}: added facility id(s) {clash} already exist")
+        raise ConfigError(f"added facility id(s) {clash} already exist", path=where)
     wrong = [a.facility_id for a in scenario.add if a.type not in settings.facility_types]
     if wrong:
-        raise ConfigError(f"{where}: added facility(ies) {wrong} have a type that is not "
-                          f"analysed ({list(settings.facility_types)})")
+        raise ConfigError(f"added facility(ies) {wrong} have a type that is not analysed "
+                          f"({list(settings.facility_types)})", path=where)
+    types = dict(zip(facilities["facility_id"], facilities["type"]))
+    for i, change in enumerate(scenario.capacity, start=1):
+        ftype = types[change.facility_id]
+        if change.fte is not None and ftype != "gp":
+            raise ConfigError(f"fte is for a GP practice; {change.facility_id} is a {ftype}",
+                              path=where, key=f"capacity[{i}].fte")
+        for field_name in ("capacity", "fte"):
+            value = getattr(change, field_name)
+            problem = (None if value is None
+                       else facility_source.plausibility_problem(ftype, field_name, value))
+            if problem:
+                raise ConfigError(problem, path=where, key=f"capacity[{i}].{field_name}")
     out = facilities[~facilities["facility_id"].isin(scenario.close)].copy()
     for column in ("capacity", "fte"):
         if column not in out:
@@ -204,6 +230,27 @@ def _changed_facilities(facilities: gpd.GeoDataFrame, scenario: scenario_source.
         out = pd.concat([out, added[[c for c in out.columns if c in added]]],
                         ignore_index=True)
     return gpd.GeoDataFrame(out.reset_index(drop=True), geometry="geometry", crs=facilities.crs)
+
+
+def _unlinked_additions(road: access.AccessResult, scenario: scenario_source.Scenario,
+                        settings: Settings) -> list[str]:
+    """A warning for each added facility that lies farther than
+    ``max_link_distance_m`` from every usable road of a mode: it serves no
+    one by that mode, though the scenario adds it."""
+    if not scenario.add or road.state is None:
+        return []
+    ids = road.state.facilities["facility_id"].to_numpy(object)
+    out = []
+    for added in scenario.add:
+        row = ids == added.facility_id
+        modes = [mode for mode, ms in road.state.modes.items() if (ms.fac_node[row] < 0).any()]
+        if modes:
+            out.append(f"{scenario.path}: added {added.type} {added.facility_id} at x "
+                       f"{added.x:.0f}, y {added.y:.0f} lies farther than "
+                       f"{settings.max_link_distance_m:g} m from every usable road for "
+                       f"{', '.join(modes)}: unlinked, it serves no one by "
+                       f"{'that mode' if len(modes) == 1 else 'these modes'}")
+    return out
 
 
 def _incremental_road(base: access.AccessResult, before: gpd.GeoDataFrame,

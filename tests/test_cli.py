@@ -12,17 +12,30 @@ from bereikbaarheid import cli
 def test_demo_generates_runs_and_says_what_it_wrote(tmp_path, capsys):
     folder, out, cache = tmp_path / "demo_region", tmp_path / "profiles", tmp_path / "cache"
     code = cli.main(["demo", "--folder", str(folder), "--output", str(out),
-                     "--cache", str(cache), "--quiet"])
+                     "--cache", str(cache)])
     printed = capsys.readouterr()
     assert code == 0
-    assert printed.err == ""  # --quiet: no progress or step messages
-    for word in ("gp", "school", "supermarket", "walk", "bike", "car", "steps:", "written:"):
+    for word in ("gp", "school", "supermarket", "walk", "bike", "car", "steps:", "written:",
+                 "inhabitants"):
         assert word in printed.out
     assert f"demo inputs: {folder}" in printed.out
     for name in ("cells.parquet", "summary.csv", "summary.json", "manifest.json"):
         assert (out / "demo" / name).is_file()
         assert str(out / "demo" / name) in printed.out
     assert (folder / "demo.osm.pbf").is_file()
+    # Step messages and warnings go to stderr, each warning once.
+    assert "reading population grid" in printed.err
+    warnings = [line for line in printed.err.splitlines() if line.startswith("warning: ")]
+    assert warnings and len(warnings) == len(set(warnings))
+    assert not any(line.startswith("warning") for line in printed.out.splitlines())
+
+    # --quiet: only the paths written, nothing on stderr.
+    code = cli.main(["demo", "--folder", str(folder), "--output", str(out),
+                     "--cache", str(cache), "--quiet"])
+    printed = capsys.readouterr()
+    assert code == 0 and printed.err == ""
+    assert printed.out.splitlines() == [str(p) for p in sorted(
+        (out / "demo").iterdir(), key=lambda p: printed.out.index(p.name))]
 
 
 def test_run_takes_a_config_file_and_the_osm_facility_source(demo_region, tmp_path, capsys):
@@ -70,5 +83,5 @@ def test_unknown_setting_in_a_config_is_an_error(demo_region, tmp_path, capsys):
 def test_summary_table_follows_the_configured_thresholds(demo_region, tmp_path, capsys):
     config = _demo_config(demo_region, tmp_path, "\n[settings]\nthresholds_min = [10, 20]\n")
     assert cli.main(["run", str(config), "--output", str(tmp_path / "p"),
-                     "--cache", str(tmp_path / "c"), "--quiet"]) == 0
+                     "--cache", str(tmp_path / "c")]) == 0
     assert "<=20 min" in capsys.readouterr().out

@@ -21,6 +21,7 @@ from scipy.spatial import cKDTree
 
 from bereikbaarheid import _io
 from bereikbaarheid.demo import _frame, generate
+from bereikbaarheid.errors import ConfigError
 
 ROAD_CLASSES = ("motorway", "motorway_link", "trunk", "primary", "secondary", "tertiary",
                 "unclassified", "residential", "living_street", "service", "track",
@@ -412,9 +413,11 @@ def test_a_larger_scale_gives_a_larger_region(demo_region, tmp_path):
     assert bigger.n_cells > 1.5 * demo_region.n_cells
 
 
-def test_scale_below_one_is_refused(tmp_path):
-    with pytest.raises(ValueError, match="scale"):
-        generate.generate_demo(tmp_path, scale=0.5)
+@pytest.mark.parametrize("scale", [0.5, 0.0, -1.0, 201.0, float("nan")])
+def test_a_scale_outside_1_to_200_is_refused(tmp_path, scale):
+    with pytest.raises(ConfigError, match="^scale: .* is outside the range 1 to 200"):
+        generate.generate_demo(tmp_path, scale=scale)
+    assert not any(tmp_path.iterdir())
 
 
 @settings(max_examples=50, deadline=None)

@@ -300,8 +300,8 @@ def test_second_fetch_is_cached_without_network(tmp_path):
     assert (result.sha256, result.bytes) == (sha(data), 8_000)
 
 
-def test_file_changed_on_disk_is_downloaded_again(server, tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(_progress, "_quiet", False)  # an earlier --quiet run may have set it
+def test_file_changed_on_disk_is_downloaded_again(server, tmp_path, caplog):
+    caplog.set_level("INFO", logger="bereikbaarheid")
     data = payload(8_000)
     sources = serve(server, "roads", data)
     fetch_one("roads", tmp_path, sources)
@@ -310,7 +310,7 @@ def test_file_changed_on_disk_is_downloaded_again(server, tmp_path, capsys, monk
     assert result.status == "downloaded"
     assert result.path.read_bytes() == data
     assert len(server.state.ranges) == 2
-    assert "changed on disk" in capsys.readouterr().err
+    assert "changed on disk" in caplog.text
 
 
 def test_file_placed_by_hand_is_taken_in_and_recorded(tmp_path):

@@ -127,7 +127,9 @@ def test_gtfs_check_lists_problems_and_fails_on_fatal_ones(demo_region, tmp_path
     assert cli.main(["gtfs-check", str(demo_region.gtfs), "--date", "2026-03-10"]) == 0
     assert "no issues" in capsys.readouterr().out
     assert cli.main(["gtfs-check", str(demo_region.gtfs), "--date", "2030-01-07",
-                     "--csv", str(tmp_path / "issues.csv")]) == 1
+                     "--csv", str(tmp_path / "issues.csv")]) == 2
+    err = capsys.readouterr().err
+    assert err.splitlines()[-1].startswith(f"error: {demo_region.gtfs}: 1 fatal problem(s)")
     issues = pd.read_csv(tmp_path / "issues.csv")
     assert (issues["severity"] == "fatal").any()
     assert issues["message"].str.contains("2026-12-31").any()

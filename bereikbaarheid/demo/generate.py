@@ -72,6 +72,7 @@ import shapely
 from osmium.osm import mutable
 
 from .. import _io
+from ..errors import ConfigError
 from . import (
     _facilities,
     _frame,
@@ -88,6 +89,8 @@ MUNICIPALITIES: tuple[tuple[str, str], ...] = (
 )
 # The demo's analysis day for public transport: a Tuesday in its feed's period.
 DEMO_PT_DATE = "2026-03-10"
+# Largest area multiplier: about 6.7 million road nodes, beyond national size.
+MAX_SCALE = 200.0
 # GeoPackages record a "last change" time; fixing it keeps files byte-identical.
 FIXED_GPKG_DATE = "2024-01-01T00:00:00Z"
 _TO_WGS84 = pyproj.Transformer.from_crs("EPSG:28992", "EPSG:4326", always_xy=True)
@@ -152,11 +155,12 @@ def generate_demo(folder: str | Path, *, seed: int = 2024, scale: float = 1.0) -
 
     Raises
     ------
-    ValueError
-        When ``scale`` is below 1.
+    ConfigError
+        When ``scale`` is outside 1 to 200.
     """
-    if not scale >= 1.0:
-        raise ValueError(f"scale must be at least 1; got {scale}")
+    if not 1.0 <= scale <= MAX_SCALE:
+        raise ConfigError(f"{scale:g} is outside the range 1 to {MAX_SCALE:g} (33 gives "
+                          "about 1.1 million road nodes)", key="scale")
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     frame = _frame.Frame.make(seed, scale)

@@ -528,9 +528,13 @@ def _independent(candidates, priority, in_start, in_count, in_head, out_start, o
 _HEAP_CAPACITY = 1 << 14
 
 
-@numba.njit(cache=True)
-def _contract_kernel(indptr, indices, cost, length, settled_limit, threads):
+@numba.njit(cache=True, nogil=True)
+def _contract_kernel(indptr, indices, cost, length, settled_limit, threads, progress):
     """Contract every node; returns rank and the upward/downward arcs per node.
+
+    ``progress[0]`` holds the number of nodes contracted so far, updated
+    after every round (the kernel runs without the GIL, so another thread
+    may watch it).
 
     Nodes are contracted in rounds: every remaining node whose ``(priority,
     node)`` is below that of all its neighbours is contracted in the round,
@@ -704,6 +708,7 @@ def _contract_kernel(indptr, indices, cost, length, settled_limit, threads):
                     in_start, in_count, in_capacity, in_head, in_cost, in_length, in_hops,
                     in_used, w, u, c, l, sc_hops[s])
 
+            progress[0] = next_rank
             # Detach v; its neighbours' priorities are updated after the round.
             for i in range(in_start[v], in_start[v] + n_in):
                 u = in_head[i]
@@ -868,7 +873,8 @@ def _whole_numbers(name: str, a: np.ndarray) -> np.ndarray:
 
 def build_hierarchy(indptr: np.ndarray, indices: np.ndarray, cost: np.ndarray,
                     length: np.ndarray, *,
-                    witness_settled: int = _WITNESS_SETTLED) -> Hierarchy:
+                    witness_settled: int = _WITNESS_SETTLED,
+                    progress: np.ndarray | None = None) -> Hierarchy:
     """Contract the graph into a hierarchy for :func:`one_to_all` and :func:`nearest_source`.
 
     Parameters
@@ -884,6 +890,10 @@ def build_hierarchy(indptr: np.ndarray, indices: np.ndarray, cost: np.ndarray,
         Settled-node limit of a witness search, plus 8 per node the search
         looks for (larger: fewer shortcuts, a slower build; any value gives
         exact answers).
+    progress
+        Optional int64 array of one element that receives the number of
+        nodes contracted so far; the contraction runs without the GIL, so a
+        caller may run this in a thread and show the count.
 
     Returns
     -------
@@ -904,10 +914,13 @@ def build_hierarchy(indptr: np.ndarray, indices: np.ndarray, cost: np.ndarray,
                                                             minimum=0.0, strict=False))
     if int(witness_settled) < 1:
         raise ValueError(f"witness_settled must be >= 1, got {witness_settled}")
+    if progress is not None and (progress.dtype != np.int64 or progress.shape != (1,)):
+        raise ValueError("progress must be an int64 array of one element")
     start = time.perf_counter()
     (rank, up_tail, up_head, up_cost, up_length, down_tail, down_head, down_cost,
-     down_length, shortcuts) = _contract_kernel(indptr, indices, cost, length,
-                                                int(witness_settled), numba.get_num_threads())
+     down_length, shortcuts) = _contract_kernel(
+        indptr, indices, cost, length, int(witness_settled), numba.get_num_threads(),
+        np.zeros(1, dtype=np.int64) if progress is None else progress)
     order = np.empty(n, dtype=np.int32)
     order[rank] = np.arange(n, dtype=np.int32)
     up = _rank_csr(n, rank[up_tail], rank[up_head], up_cost, up_length)

@@ -9,6 +9,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from .. import _progress
 from ..config import CAPACITY_UNITS, DECAY_FUNCTIONS, Settings
 from ..errors import ConfigError, InputError
 from ..kernels import catchment as catchment_kernel, ch
@@ -492,7 +493,7 @@ def capacity_measures(
     cell_columns: dict[str, np.ndarray] = {}
     fac_rows: list[pd.DataFrame] = []
     area_rows: list[pd.DataFrame] = []
-    for ftype in settings.facility_types:
+    for ftype in _progress.bar(settings.facility_types, desc="capacity", unit=" type"):
         rows = np.flatnonzero(fac_type == ftype)
         norm_s = settings.norm_min[ftype] * 60.0
         demand = cell_demand(cells, ftype, settings)
