@@ -11,7 +11,7 @@ from hypothesis import given, settings as hyp_settings, strategies as st
 
 from bereikbaarheid.config import Settings
 from bereikbaarheid.errors import ConfigError, InputError
-from bereikbaarheid.sources import boundaries
+from bereikbaarheid.sources import boundaries, regions
 
 SETTINGS = Settings()
 
@@ -78,9 +78,11 @@ def test_real_region_polygon_and_assignment(gemeenten):
 # -- column detection and code normalisation ----------------------------------------------
 
 def _two_squares(**columns):
+    """Two 1 km squares side by side near Utrecht, in RD New."""
     return gpd.GeoDataFrame(
         columns,
-        geometry=[shapely.box(0, 0, 1000, 1000), shapely.box(1000, 0, 2000, 1000)],
+        geometry=[shapely.box(140_000, 450_000, 141_000, 451_000),
+                  shapely.box(141_000, 450_000, 142_000, 451_000)],
         crs="EPSG:28992",
     )
 
@@ -121,12 +123,123 @@ def test_numeric_codes_and_explicit_columns_in_wgs84_geojson(tmp_path):
     assert 100_000 < out.geometry.iloc[1].centroid.x < 130_000
 
 
-def test_rows_with_one_code_are_merged(tmp_path):
+def test_rows_with_one_code_and_one_name_are_merged_with_a_warning(tmp_path, caplog):
     path = tmp_path / "gm.gpkg"
     _two_squares(code=["0448", "448"], naam=["Texel", "Texel"]).to_file(path, driver="GPKG")
-    out = boundaries.read_municipalities(path, SETTINGS)
+    with caplog.at_level("WARNING", logger="bereikbaarheid.sources.boundaries"):
+        out = boundaries.read_municipalities(path, SETTINGS)
     assert out["code"].tolist() == ["GM0448"]
     assert out.geometry.iloc[0].area == pytest.approx(2_000_000)
+    assert [r.levelname for r in caplog.records] == ["WARNING"]
+    assert caplog.records[0].getMessage() == (
+        f"{path}: 1 municipality is split over several rows with the same code and name, "
+        "merged as parts of one municipality: GM0448 'Texel' (rows 1, 2)")
+    assert out.attrs["warnings"] == [caplog.records[0].getMessage()]
+
+
+def test_distinct_codes_give_no_warning(tmp_path, caplog):
+    path = tmp_path / "gm.gpkg"
+    _two_squares(code=["GM0448", "GM0400"], naam=["Texel", "Den Helder"]).to_file(path)
+    with caplog.at_level("WARNING"):
+        out = boundaries.read_municipalities(path, SETTINGS)
+    assert len(out) == 2 and out.attrs["warnings"] == []
+    assert caplog.records == []
+
+
+@pytest.mark.parametrize("columns, expected", [
+    ({"code": ["GM0400", "GM0400"], "naam": ["Den Helder", "Texel"]},
+     "rows 1 and 2: field 'code': code GM0400 is given to 'Den Helder' and to 'Texel'; "
+     "expected one code per municipality"),
+    ({"code": ["GM0400", "400"]},
+     "rows 1 and 2: field 'code': code GM0400 appears twice and the file has no name column"),
+    ({"code": ["GM0400", "GM0400"], "naam": ["Den Helder", None]},
+     "rows 1 and 2: field 'code': code GM0400 appears twice and field 'naam' is empty on one "
+     "of them"),
+])
+def test_one_code_for_two_municipalities_is_an_error(tmp_path, columns, expected):
+    path = tmp_path / "gm.gpkg"
+    _two_squares(**columns).to_file(path, driver="GPKG")
+    with pytest.raises(InputError) as excinfo:
+        boundaries.read_municipalities(path, SETTINGS)
+    assert str(excinfo.value).startswith(f"{path}: {expected}")
+
+
+@hyp_settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 4), st.sampled_from(["A", "B", None])),
+                min_size=1, max_size=6))
+def test_rows_merge_exactly_when_they_share_code_and_name(tmp_path_factory, rows):
+    """Reference: the file is accepted iff every code's rows carry one (non-empty) name,
+    or the code is on one row only; then there is one municipality per code."""
+    path = tmp_path_factory.mktemp("dup") / "gm.gpkg"
+    gpd.GeoDataFrame(
+        {"code": [c for c, _ in rows], "naam": [n for _, n in rows]},
+        geometry=[shapely.box(140_000 + 1000 * i, 450_000, 141_000 + 1000 * i, 451_000)
+                  for i in range(len(rows))], crs="EPSG:28992").to_file(path)
+    names_of: dict[int, list] = {}
+    for code, name in rows:
+        names_of.setdefault(code, []).append(name)
+    ok = all(len(n) == 1 or (None not in n and len(set(n)) == 1) for n in names_of.values())
+    if ok:
+        out = boundaries.read_municipalities(path, SETTINGS)
+        assert out["code"].tolist() == [f"GM{c:04d}" for c in sorted(names_of)]
+        assert out.geometry.area.sum() == pytest.approx(1e6 * len(rows))
+    else:
+        with pytest.raises(InputError, match="rows .* and .*: field 'code': code GM"):
+            boundaries.read_municipalities(path, SETTINGS)
+
+
+def test_a_municipality_without_area_is_an_error(tmp_path):
+    path = tmp_path / "gm.gpkg"
+    gpd.GeoDataFrame({"code": ["GM0400", "GM0448"]},
+                     geometry=[shapely.box(140_000, 450_000, 141_000, 451_000),
+                               shapely.Point(141_500, 450_500)], crs="EPSG:28992").to_file(path)
+    with pytest.raises(InputError, match=r"gm\.gpkg: row 2: municipality GM0448 is a Point "
+                                         r"without area; expected a \(Multi\)Polygon"):
+        boundaries.read_municipalities(path, SETTINGS)
+
+
+# -- a wrong CRS label -----------------------------------------------------------------
+
+def test_rd_coordinates_labelled_wgs84_say_the_label_is_wrong(tmp_path):
+    path = tmp_path / "gm.geojson"
+    gpd.GeoDataFrame({"code": ["GM0400", "GM0448"]},
+                     geometry=[shapely.box(110_000, 545_000, 115_000, 550_000),
+                               shapely.box(110_000, 550_000, 120_000, 575_000)],
+                     crs="EPSG:28992").set_crs("EPSG:4326", allow_override=True).to_file(path)
+    with pytest.raises(InputError) as excinfo:
+        boundaries.read_municipalities(path, SETTINGS)
+    message = str(excinfo.value)
+    assert message.startswith(f"{path}: row 1: municipality GM0400 has coordinates "
+                              "(110000, 545000), which are no longitude/latitude, yet the file "
+                              "declares EPSG:4326")
+    assert "is the CRS label wrong? expected EPSG:28992" in message
+
+
+def test_lon_lat_labelled_rd_say_the_label_is_wrong(tmp_path):
+    path = tmp_path / "gm.gpkg"
+    gpd.GeoDataFrame({"code": ["GM0400"]}, geometry=[shapely.box(4.7, 52.9, 4.8, 53.0)],
+                     crs="EPSG:28992").to_file(path)
+    with pytest.raises(InputError) as excinfo:
+        boundaries.read_municipalities(path, SETTINGS)
+    message = str(excinfo.value)
+    assert "row 1: municipality GM0400 lies at lon 3.3" in message
+    assert "far outside the Netherlands" in message and "is the CRS label wrong?" in message
+    assert "look like longitude/latitude (EPSG:4326)" in message
+
+
+@pytest.mark.parametrize("x, ok", [(-60_000, True), (-200_000, False), (330_000, True),
+                                   (700_000, False)])
+def test_land_across_the_border_is_near_enough(tmp_path, x, ok):
+    """RD New's area of use runs from about x -7 km to 300 km; a quarter of its
+    width beyond is still near (Belgian and German neighbours), farther is not."""
+    path = tmp_path / "gm.gpkg"
+    gpd.GeoDataFrame({"code": ["GM0400"]}, geometry=[shapely.box(x, 400_000, x + 1000, 401_000)],
+                     crs="EPSG:28992").to_file(path)
+    if ok:
+        boundaries.read_municipalities(path, SETTINGS)
+    else:
+        with pytest.raises(InputError, match="far outside the Netherlands"):
+            boundaries.read_municipalities(path, SETTINGS)
 
 
 def test_missing_name_column_gives_none(tmp_path):
@@ -226,3 +339,12 @@ def test_region_polygon(squares):
         boundaries.region_polygon(squares, ["GM0009"])
     with pytest.raises(ConfigError, match="not a municipality code"):
         boundaries.region_polygon(squares, ["Texel"])
+
+
+def test_a_region_polygon_file_with_a_wrong_crs_label_is_an_input_error(tmp_path):
+    path = tmp_path / "drawn.geojson"
+    gpd.GeoDataFrame(geometry=[shapely.box(149_000, 399_000, 164_000, 411_000)],
+                     crs="EPSG:4326").to_file(path, driver="GeoJSON")
+    with pytest.raises(InputError, match=r"row 1: feature has coordinates \(149000, 399000\), "
+                                         r"which are no longitude/latitude"):
+        regions.read_polygon(path, SETTINGS)

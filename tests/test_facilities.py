@@ -63,7 +63,8 @@ def test_csv_without_ids_numbers_rows_and_keeps_them_after_type_filter(tmp_path)
         "pharmacy,155200,463000\n"
         "gp,155300,463000\n"
     ))
-    out = facilities.read_facilities(path, SETTINGS, types=["gp"])
+    out = facilities.read_facilities(path, Settings(ignore_facility_types=("pharmacy",)),
+                                     types=["gp"])
     assert out["facility_id"].tolist() == ["row2", "row4"]
     assert out["type"].tolist() == ["gp", "gp"]
 
@@ -197,10 +198,76 @@ def test_line_numbers_count_blank_lines(tmp_path):
         facilities.read_facilities(path, SETTINGS)
 
 
-def test_rows_of_other_types_are_not_checked_when_filtered(tmp_path):
-    path = write(tmp_path / "fac.csv", "type,x,y\ngp,155000,463000\npharmacy,oops,\n")
-    out = facilities.read_facilities(path, SETTINGS, types=["gp"])
-    assert len(out) == 1
+def test_rows_of_other_known_types_are_not_checked_when_left_out(tmp_path, caplog):
+    path = write(tmp_path / "fac.csv", "type,x,y,capacity\ngp,155000,463000,\n"
+                                       "pharmacy,oops,,\nschool,,,1e9\nPharmacy,,,\n")
+    settings = Settings(ignore_facility_types=("pharmacy",))
+    with caplog.at_level("INFO", logger="bereikbaarheid.sources.facilities"):
+        out = facilities.read_facilities(path, settings, types=["gp"])
+    assert out["type"].tolist() == ["gp"]
+    assert caplog.messages == ["fac.csv: left out 3 facilities of types not analysed: "
+                               "pharmacy (2), school (1)"]
+    # Without types=, every type of settings.facility_types is kept.
+    out = facilities.read_facilities(
+        write(tmp_path / "ok.csv", "type,x,y\ngp,155000,463000\npharmacy,,\n"
+                                   "school,155000,463000\n"), settings)
+    assert out["type"].tolist() == ["gp", "school"]
+
+
+def test_a_built_in_type_that_is_not_analysed_is_left_out_not_refused(tmp_path):
+    path = write(tmp_path / "fac.csv", "type,x,y\ngp,155000,463000\nsupermarket,155000,463000\n")
+    out = facilities.read_facilities(path, Settings(facility_types=("gp",)))
+    assert out["type"].tolist() == ["gp"]
+
+
+@pytest.mark.parametrize("written, hint", [
+    ("Supermarkt", " (did you mean 'supermarket'?)"),
+    ("supermarkets", " (did you mean 'supermarket'?)"),
+    ("SCHOL", " (did you mean 'school'?)"),
+    ("huisarts", " (did you mean 'gp'?)"),
+    ("basisschool", " (did you mean 'school'?)"),
+    ("pharmacy", ""),
+])
+def test_an_unknown_type_is_an_error_with_the_closest_known_type(tmp_path, written, hint):
+    path = write(tmp_path / "fac.csv", f"type,x,y\ngp,155000,463000\n{written},155000,463000\n")
+    # also when the caller restricts the types: a misspelt type never vanishes
+    for types in (None, ["gp"]):
+        with pytest.raises(InputError) as excinfo:
+            facilities.read_facilities(path, SETTINGS, types=types)
+        assert str(excinfo.value) == (
+            f"{path}: line 3: field 'type': unknown facility type {written!r}{hint}; "
+            "expected one of ['gp', 'school', 'supermarket']; list types the file holds on "
+            "purpose in the setting ignore_facility_types")
+
+
+def test_ignored_types_are_listed_as_known(tmp_path):
+    path = write(tmp_path / "fac.csv", "type,x,y\napotheek,155000,463000\n")
+    with pytest.raises(InputError, match=re.escape(
+            "unknown facility type 'apotheek' (did you mean 'apotheken'?); expected one of "
+            "['gp', 'school', 'supermarket', 'apotheken']")):
+        facilities.read_facilities(path, Settings(ignore_facility_types=("Apotheken",)))
+
+
+def test_an_empty_type_is_an_error(tmp_path):
+    path = write(tmp_path / "fac.csv", "type,x,y\ngp,155000,463000\n ,155000,463000\n")
+    with pytest.raises(InputError, match=re.escape("line 3: field 'type' is empty; expected "
+                                                   "one of ['gp', 'school', 'supermarket']")):
+        facilities.read_facilities(path, SETTINGS)
+
+
+@hyp_settings(max_examples=60, deadline=None)
+@given(st.sampled_from(["school", "supermarket"]), st.data())
+def test_one_typo_in_a_long_type_suggests_it(ftype, data):
+    """A type of five letters or more with one letter dropped, doubled or changed
+    is closest to itself."""
+    i = data.draw(st.integers(0, len(ftype) - 1))
+    letter = data.draw(st.sampled_from("abcdefghijklmnopqrstuvwxyz"))
+    typo = data.draw(st.sampled_from([ftype[:i] + ftype[i + 1:],
+                                      ftype[:i] + ftype[i] + ftype[i:],
+                                      ftype[:i] + letter + ftype[i + 1:]]))
+    if typo != ftype:
+        assert facilities.type_hint(typo.upper(), facilities.known_types(SETTINGS)) == \
+            f" (did you mean {ftype!r}?)"
 
 
 def test_unknown_type_in_filter_is_a_config_error(tmp_path):
@@ -282,3 +349,67 @@ def test_fte_from_a_geopackage(tmp_path):
                      crs="EPSG:28992").to_file(path)
     out = facilities.read_facilities(path, SETTINGS)
     assert out["fte"].iloc[0] == 2.0 and np.isnan(out["fte"].iloc[1])
+
+
+# -- plausible capacities and FTE ----------------------------------------------------
+
+@pytest.mark.parametrize("ftype, field, value, problem", [
+    ("supermarket", "capacity", "1e308", "1e+308 is outside 0–20,000 m2 for a supermarket"),
+    ("supermarket", "capacity", "20001", "20001 is outside 0–20,000 m2 for a supermarket"),
+    ("school", "capacity", "3001", "3001 is outside 0–3,000 pupils for a school"),
+    ("gp", "capacity", "50000.5", "50000.5 is outside 0–50,000 patients for a GP practice"),
+    ("gp", "capacity", "-1", "-1 is negative; expected 0–50,000 patients for a GP practice"),
+    ("gp", "fte", "40.5", "40.5 is outside 0–40 FTE for a GP practice"),
+    ("gp", "fte", "2095", "2095 is outside 0–40 FTE for a GP practice"),
+])
+def test_an_implausible_capacity_or_fte_states_the_range(tmp_path, ftype, field, value, problem):
+    path = write(tmp_path / "fac.csv", f"type,x,y,{field}\n{ftype},155000,463000,1\n"
+                                       f"{ftype},155100,463000,{value}\n")
+    with pytest.raises(InputError) as excinfo:
+        facilities.read_facilities(path, SETTINGS)
+    assert str(excinfo.value) == f"{path}: line 3: field {field!r}: {problem}"
+
+
+def test_bounds_and_zero_are_plausible(tmp_path):
+    path = write(tmp_path / "fac.csv", (
+        "facility_id,type,x,y,capacity,fte\n"
+        "g0,gp,155000,463000,0,0\n"
+        "g1,gp,155000,463000,50000,40\n"
+        "s1,school,155000,463000,3000,\n"
+        "m1,supermarket,155000,463000,20000,\n"
+        "m2,supermarket,155000,463000,,1e9\n"  # a supermarket's FTE is ignored
+    ))
+    out = facilities.read_facilities(path, SETTINGS)
+    assert out["capacity"].tolist()[:4] == [0.0, 50000.0, 3000.0, 20000.0]
+    assert out["fte"].tolist()[:2] == [0.0, 40.0]
+
+
+def test_an_implausible_capacity_in_a_geopackage_names_the_row(tmp_path):
+    path = tmp_path / "fac.gpkg"
+    gpd.GeoDataFrame({"type": ["school", "supermarket"], "capacity": [200.0, 1e308]},
+                     geometry=[shapely.Point(155000, 463000), shapely.Point(155100, 463000)],
+                     crs="EPSG:28992").to_file(path)
+    with pytest.raises(InputError, match=re.escape(
+            "row 2: field 'capacity': 1e+308 is outside 0–20,000 m2 for a supermarket")):
+        facilities.read_facilities(path, SETTINGS)
+
+
+# The bounds as the issue states them, written out independently of the module.
+BOUNDS = {("gp", "capacity"): 50_000, ("gp", "fte"): 40, ("school", "capacity"): 3_000,
+          ("supermarket", "capacity"): 20_000}
+
+
+@hyp_settings(max_examples=60, deadline=None)
+@given(st.sampled_from(sorted(BOUNDS)),
+       st.one_of(st.floats(-1e6, 1e6, allow_nan=False), st.floats(-100, 100),
+                 st.sampled_from([0.0, 40.0, 3000.0, 20000.0, 50000.0, 1e308, -0.0])))
+def test_a_value_is_accepted_exactly_within_its_bounds(key, value):
+    ftype, field = key
+    ok = 0 <= value <= BOUNDS[key]
+    assert (facilities.plausibility_problem(ftype, field, value) is None) == ok
+
+
+def test_the_demo_register_is_plausible(demo_region):
+    out = facilities.read_facilities(demo_region.facilities_csv, SETTINGS)
+    assert set(out["type"]) == {"gp", "school", "supermarket"}
+    assert out["capacity"].notna().all()

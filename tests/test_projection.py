@@ -74,6 +74,12 @@ def test_semicolons_decimal_commas_and_header_case(tmp_path):
     ("*,2040,0_14,-0.1", "factor", "not a number >= 0"),
     ("*,2040,0_14,veel", "factor", "not a number >= 0"),
     ("*,2040,0_14,nan", "factor", "not a number >= 0"),
+    ("*,2040,0_14,105", "factor", "'105' is above 10; a factor is the band's population "
+                                  "relative to the grid's year (1.05 for 5 % more), not a "
+                                  "percentage; expected 0 to 10"),
+    ("*,1999,0_14,0.8", "year", "1999 is out of range; expected a projection year from 2000 "
+                                "to 2100"),
+    ("*,20400,0_14,0.8", "year", "20400 is out of range"),
     ("*,2040,0_14", None, "3 fields"),
 ])
 def test_a_bad_row_names_file_line_and_column(tmp_path, row, column, problem):
@@ -91,6 +97,33 @@ def test_a_repeated_row_is_an_error(tmp_path):
     path = write(tmp_path / "p.csv", ("municipality_code,year,age_band,factor\n"
                                       "GM0400,2040,0_14,0.8\n0400,2040,0_14,0.7\n"))
     with pytest.raises(InputError, match="line 3.*repeats line 2"):
+        projection.read_projection(path)
+
+
+def test_the_bounds_of_year_and_factor_are_accepted(tmp_path):
+    p = projection.read_projection(write(tmp_path / "p.csv", (
+        "municipality_code,year,age_band,factor\n*,2000,0_14,0\n*,2100,0_14,10\n")))
+    assert p.years == (2000, 2100)
+    assert p.table[("*", 2100)] == {"0_14": 10.0}
+
+
+def test_codes_absent_from_the_boundary_file_name_their_line(two_year):
+    two_year.check_municipalities(["GM0400", "GM0401", "GM0999"])
+    with pytest.raises(InputError) as info:
+        two_year.check_municipalities(["GM0400", "0402"])
+    assert str(info.value) == (
+        f"{two_year.path}: line 5: column 'municipality_code': GM0401 is not in the boundary "
+        "file; expected the code of one of its municipalities, or * for every municipality")
+
+
+@pytest.mark.parametrize("row,column,problem", [
+    ("GX01,2040,0_14,0.8", "municipality_code", "not a municipality code"),
+    ("*,20x0,0_14,0.8", "year", "not a whole year"),
+    ("*,2040,0_17,0.8", "age_band", "unknown"),
+])
+def test_a_bad_first_row_names_line_2(tmp_path, row, column, problem):
+    path = write(tmp_path / "p.csv", f"municipality_code,year,age_band,factor\n{row}\n")
+    with pytest.raises(InputError, match=f"line 2: column '{column}': .*{problem}"):
         projection.read_projection(path)
 
 
@@ -143,6 +176,39 @@ def test_apply_projection_by_eye(two_year):
     assert cells.loc[0, "aantal_inwoners"] == 100.0
 
 
+def test_a_municipality_without_factors_is_kept_with_a_warning(tmp_path, caplog):
+    p = projection.read_projection(write(tmp_path / "p.csv", (
+        "municipality_code,year,age_band,factor\nGM0400,2040,65_plus,1.5\n")))
+    cells = cells_frame([("a", "GM0400", 100.0, 20.0, 10.0, 30.0, 20.0, 20.0, 50.0),
+                         ("b", "GM0401", 50.0, 10.0, 10.0, 10.0, 10.0, 10.0, 25.0)])
+    with caplog.at_level("WARNING", logger="bereikbaarheid.sources.projection"):
+        out = projection.apply_projection(cells, p, 2040)
+    assert out["aantal_inwoners"].tolist() == [110.0, 50.0]
+    assert caplog.messages == [f"{p.path}: no factor for 2040 for GM0401 and no '*' rows; "
+                               "their population is kept as it is"]
+    assert out.attrs["warnings"] == caplog.messages
+
+
+def test_a_projection_for_none_of_the_municipalities_is_refused(tmp_path):
+    p = projection.read_projection(write(tmp_path / "p.csv", (
+        "municipality_code,year,age_band,factor\nGM0400,2040,65_plus,1.5\n"
+        "GM0401,2030,65_plus,1.2\n")))
+    cells = cells_frame([("b", "GM0401", 50.0, 10.0, 10.0, 10.0, 10.0, 10.0, 25.0),
+                         ("c", "GM0402", 50.0, 10.0, 10.0, 10.0, 10.0, 10.0, 25.0)])
+    with pytest.raises(InputError, match=re.escape(
+            "no factor for 2040 for any municipality of the region (GM0401, GM0402) and no "
+            "'*' rows: the projection would change nothing")):
+        projection.apply_projection(cells, p, 2040)
+
+
+def test_a_projection_that_leaves_nobody_is_refused(tmp_path):
+    p = projection.read_projection(write(tmp_path / "p.csv", "municipality_code,year,age_band,"
+                                   "factor\n" + "".join(f"*,2040,{b},0\n" for b in AGE_BANDS)))
+    cells = cells_frame([("a", "GM0400", 100.0, 20.0, 10.0, 30.0, 20.0, 20.0, 50.0)])
+    with pytest.raises(InputError, match="the factors for 2040 leave no inhabitants"):
+        projection.apply_projection(cells, p, 2040)
+
+
 def test_apply_projection_keeps_an_empty_frame_empty(two_year):
     out = projection.apply_projection(cells_frame([]), two_year, 2030)
     assert out.empty and list(out.columns) == list(cells_frame([]).columns)
@@ -160,8 +226,12 @@ def test_totals_are_the_sum_of_projected_bands_when_bands_add_up(tmp_path_factor
     p = projection.read_projection(path)
     b = np.array(bands, dtype=float)
     cells = cells_frame([("c", "GM0001", row.sum(), *row, 0.0) for row in b])
-    out = projection.apply_projection(cells, p, 2040)
     expected = b * np.array(factors)
+    if b.sum() > 0 and not expected.sum() > 0:  # nobody left: refused
+        with pytest.raises(InputError, match="leave no inhabitants"):
+            projection.apply_projection(cells, p, 2040)
+        return
+    out = projection.apply_projection(cells, p, 2040)
     np.testing.assert_allclose(out[BAND_COLUMNS].to_numpy(), expected)
     np.testing.assert_allclose(out["aantal_inwoners"], expected.sum(axis=1), atol=1e-9)
 

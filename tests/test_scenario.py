@@ -149,8 +149,31 @@ def test_the_scenario_command(demo_region, tmp_path, capsys):
         text = text.replace(f'"{name}"', f'"{demo_region.folder / name}"')
     config.write_text(text)
     code = cli.main(["scenario", str(config), str(EXAMPLES / "close-village-gp.toml"),
-                     "--output", str(tmp_path / "p"), "--cache", str(tmp_path / "c"), "-q"])
+                     "--output", str(tmp_path / "p"), "--cache", str(tmp_path / "c")])
     out = capsys.readouterr().out
     assert code == 0
     assert "close facility osm:w1454" in out and "capacity gap gp" in out
     assert (tmp_path / "p" / "demo@close-village-gp" / "diff_cells.parquet").exists()
+
+
+def test_a_facility_added_far_from_every_road_is_warned_about(demo_region, tmp_path, caplog):
+    # At sea, tens of kilometres from the demo's roads.
+    path = _scenario(tmp_path, '[scenario]\nname = "at-sea"\n[[add]]\nfacility_id = "sea-gp"\n'
+                               'type = "gp"\nx = 5000\ny = 330000\nfte = 1\n')
+    with caplog.at_level("WARNING", logger="bereikbaarheid"):
+        result = run_scenario(_config(demo_region, tmp_path), path)
+    expected = (f"{path}: added gp sea-gp at x 5000, y 330000 lies farther than 1600 m from "
+                "every usable road for walk, bike, car: unlinked, it serves no one by these "
+                "modes")
+    assert expected in caplog.messages
+    assert expected in result.scenario.manifest["warnings"]
+    assert expected not in result.baseline.manifest["warnings"]
+    # It is still reported as added, and draws no patients.
+    added = result.diff["facilities"].set_index("facility_id").loc["sea-gp"]
+    assert added["status"] == "added" and added["assigned_demand_scenario"] == 0
+
+
+def test_a_facility_added_near_a_road_is_not_warned_about(demo_region, tmp_path, caplog):
+    with caplog.at_level("WARNING", logger="bereikbaarheid"):
+        run_scenario(_config(demo_region, tmp_path), EXAMPLES / "new-school.toml")
+    assert not [m for m in caplog.messages if "added school" in m]

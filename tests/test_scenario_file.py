@@ -166,6 +166,36 @@ BAD = [
      "projection.year: expected a whole year"),
     ("[projection]\nfile = \"p.csv\"\nyear = 2040\nscale = 1\n", "ok",
      "projection.scale: unknown key"),
+    ("[projection]\nfile = \"p\\u0000.csv\"\nyear = 2040\n", "ok",
+     "projection.file: 'p\\x00.csv' is not a file name"),
+    # unknown types with the closest known one; implausible sizes; far positions
+    ("[[add]]\nfacility_id = \"n\"\ntype = \"Supermarkt\"\nx = 1\ny = 400000\n", "ok",
+     "add[1].type: unknown type 'Supermarkt' (did you mean 'supermarket'?); expected one of "
+     "['gp', 'school', 'supermarket']"),
+    ("[[add]]\nfacility_id = \"n\"\ntype = \"supermarket\"\nx = 1\ny = 400000\n"
+     "capacity = 1e308\n", "ok", "add[1].capacity: 1e+308 is outside 0–20,000 m2 for a "
+                                 "supermarket"),
+    ("[[add]]\nfacility_id = \"n\"\ntype = \"school\"\nx = 1\ny = 400000\ncapacity = 3001\n",
+     "ok", "add[1].capacity: 3001 is outside 0–3,000 pupils for a school"),
+    ("[[add]]\nfacility_id = \"n\"\ntype = \"gp\"\nx = 1\ny = 400000\nfte = 41\n", "ok",
+     "add[1].fte: 41 is outside 0–40 FTE for a GP practice"),
+    ("[[add]]\nfacility_id = \"n\"\ntype = \"gp\"\nlon = 0\nlat = 0\n", "ok",
+     "add[1].lon: (0, 0) lies far from the Netherlands"),
+    ("[[add]]\nfacility_id = \"n\"\ntype = \"gp\"\nlon = 52.1\nlat = 5.4\n", "ok",
+     "add[1].lon: (52.1, 5.4) lies far from the Netherlands; are lon and lat swapped?"),
+    ("[[capacity]]\nfacility_id = \"a\"\ncapacity = 60000\n", "ok",
+     "capacity[1].capacity: 60000 is more than any facility holds; expected a value within its "
+     "type's range (gp 0–50,000 patients, school 0–3,000 pupils, supermarket 0–20,000 m2)"),
+    ("[[capacity]]\nfacility_id = \"a\"\nfte = 41\n", "ok",
+     "capacity[1].fte: 41 is more than any facility holds"),
+    ("[[frequency]]\nroute_id = \"r\"\nfactor = 1.3\n", "ok",
+     "frequency[1].factor: 1.3 cannot be applied (it would act as 1)"),
+    ("[[frequency]]\nroute_id = \"r\"\nfactor = 2.5\n", "ok",
+     "frequency[1].factor: 2.5 cannot be applied (it would act as 2)"),
+    ("[[frequency]]\nroute_id = \"r\"\nfactor = 0.8\n", "ok",
+     "frequency[1].factor: 0.8 cannot be applied (it would act as 1)"),
+    ("[[frequency]]\nroute_id = \"r\"\nfactor = 13\n", "ok",
+     "frequency[1].factor: 13 is above 12"),
 ]
 
 
@@ -177,6 +207,20 @@ def test_each_mistake_names_the_file_and_the_key(tmp_path, body, name, problem):
     message = str(info.value)
     assert message.startswith(str(tmp_path / "s.toml")), message
     assert problem in message, message
+
+
+@pytest.mark.parametrize("factor", [1, 2, 3, 12, 0.5, 0.333, 0.25, 0.1])
+def test_frequency_factors_that_can_be_applied(tmp_path, factor):
+    s = read(tmp_path, f'[[frequency]]\nroute_id = "r"\nfactor = {factor}\n')
+    assert s.frequency[0].factor == factor
+
+
+def test_sizes_at_the_bounds_are_accepted(tmp_path):
+    s = read(tmp_path, '[[add]]\nfacility_id = "m"\ntype = "supermarket"\nx = 1\ny = 400000\n'
+                       'capacity = 20000\n[[add]]\nfacility_id = "g"\ntype = "gp"\nx = 1\n'
+                       'y = 400000\nfte = 40\ncapacity = 0\n'
+                       '[[capacity]]\nfacility_id = "a"\ncapacity = 50000\n')
+    assert [a.capacity for a in s.add] == [20000.0, 0.0] and s.capacity[0].capacity == 50000.0
 
 
 def test_the_scenario_table_is_required(tmp_path):

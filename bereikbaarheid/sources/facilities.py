@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
+import logging
 import math
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -13,9 +16,11 @@ import pyogrio
 import pyproj
 import shapely
 
-from ..config import Settings
+from ..config import CAPACITY_UNITS, FACILITY_TYPES, Settings
 from ..errors import ConfigError, InputError
 from . import _csv
+
+logger = logging.getLogger(__name__)
 
 COLUMNS: tuple[str, ...] = ("facility_id", "type", "name", "capacity", "fte", "source",
                              "geometry")
@@ -26,6 +31,40 @@ VECTOR_SUFFIXES: tuple[str, ...] = (".gpkg", ".geojson", ".json")
 # widened by this fraction of its size on every side; facilities just across
 # the border stay inside, coordinates in the wrong CRS do not.
 _AREA_OF_USE_MARGIN = 0.25
+
+# The largest plausible capacity of a facility of each type in its unit
+# (``config.CAPACITY_UNITS``), and the largest plausible FTE of a GP practice;
+# the smallest is 0 (a closed or empty facility). A value beyond is a unit or
+# typing mistake (FTE in the capacity column, pupils of a whole school board,
+# 1e308), never a facility. The bounds are generous on purpose:
+# - GP practice, 50,000 registered patients: the NZa norm practice has 2,095
+#   patients per full-time GP and the largest Dutch health centres register
+#   some 20,000-30,000, so 50,000 is about 24 full-time GPs at the norm.
+# - GP practice, 40 FTE: 40 full-time GPs, twice the largest health centres.
+# - Primary school, 3,000 pupils: the mean Dutch primary school has about 225
+#   (``Settings.default_capacity``) and the largest some 1,000-1,500; 3,000
+#   leaves room for a register that counts a secondary school's location too.
+# - Supermarket, 20,000 m2 of sales floor: Dutch supermarkets have 1,000-1,500
+#   and the largest (hypermarkets such as AH XL) about 5,000-6,000; Belgian and
+#   German hypermarkets across the border reach 10,000-15,000.
+# A type without an entry (configured beyond the built-in ones) is only
+# checked to be >= 0.
+PLAUSIBLE_MAX: dict[tuple[str, str], float] = {
+    ("gp", "capacity"): 50_000.0,
+    ("gp", "fte"): 40.0,
+    ("school", "capacity"): 3_000.0,
+    ("supermarket", "capacity"): 20_000.0,
+}
+# How messages name a type.
+TYPE_NAMES: dict[str, str] = {"gp": "GP practice", "school": "school",
+                              "supermarket": "supermarket"}
+# Dutch names a register may use, for the "did you mean" hint only (a file
+# must use the engine's types).
+_DUTCH_TYPES: dict[str, str] = {
+    "huisarts": "gp", "huisartsen": "gp", "huisartsenpraktijk": "gp",
+    "huisartspraktijk": "gp", "basisschool": "school", "basisonderwijs": "school",
+    "supermarkt": "supermarket", "grote supermarkt": "supermarket",
+}
 
 
 def read_facilities(
@@ -59,8 +98,12 @@ def read_facilities(
     crs
         CRS of CSV ``x``/``y`` columns, or of a vector file without one.
     types
-        Keep only these types; rows of other (even unknown) types are dropped.
-        Without it a type outside ``settings.facility_types`` is an error.
+        Keep only these types, a subset of ``settings.facility_types`` (all of
+        them by default). Rows of other known types (the built-in
+        ``config.FACILITY_TYPES``, ``settings.facility_types`` and
+        ``settings.ignore_facility_types``) are left out before anything else
+        in them is checked, and counted in an info message; a row of any
+        other type is an error, so a misspelt type never vanishes silently.
 
     Returns
     -------
@@ -74,9 +117,11 @@ def read_facilities(
     ------
     InputError
         Naming the file, the row or line and the field: missing file or
-        columns, non-numeric or missing coordinates, unknown type, duplicate
-        id, negative capacity or FTE, or coordinates far outside the CRS's area of
-        use (such as longitude/latitude given as RD ``x``/``y``).
+        columns, non-numeric or missing coordinates, an empty or unknown type
+        (with the closest known one), duplicate id, a capacity or FTE that is
+        not a finite number within ``PLAUSIBLE_MAX``, or coordinates far
+        outside the CRS's area of use (such as longitude/latitude given as RD
+        ``x``/``y``).
     """
     path = Path(path)
     if types is not None:
@@ -86,7 +131,8 @@ def read_facilities(
                 f"unknown facility type(s) {unknown}; known: {list(settings.facility_types)}"
             )
     if not path.is_file():
-        raise InputError(path, "file not found; expected a facility CSV or GeoPackage")
+        found = "is a folder" if path.is_dir() else "file not found"
+        raise InputError(path, f"{found}; expected a facility CSV or GeoPackage")
     suffix = path.suffix.lower()
     if suffix in CSV_SUFFIXES:
         table, labels, decimal_comma = _read_csv(path)
@@ -104,24 +150,72 @@ def read_facilities(
         table["facility_id"] = [f"row{n}" for n in range(1, len(table) + 1)]
     ftype = np.array([None if _is_blank(v) else str(v).strip().lower() for v in table["type"]],
                      dtype=object)
-    if types is not None:
-        # Rows of other types are dropped before anything else in them is checked.
-        keep = np.isin(ftype, list(types))
+    known = known_types(settings)
+    for i, value in enumerate(ftype):
+        if value is None:
+            raise InputError(path, f"{labels[i]}: field 'type' is empty; expected one of "
+                                   f"{known}")
+        if value not in known:
+            raise InputError(
+                path, f"{labels[i]}: field 'type': unknown facility type "
+                f"{str(table['type'].iloc[i]).strip()!r}{type_hint(value, known)}; expected "
+                f"one of {known}; list types the file holds on purpose in the setting "
+                "ignore_facility_types"
+            )
+    # Rows of other known types are left out before anything else in them is checked.
+    keep = np.isin(ftype, list(settings.facility_types if types is None else types))
+    if not keep.all():
+        left_out = Counter(ftype[~keep].tolist())
+        logger.info(f"{path.name}: left out {int((~keep).sum())} facilities of types not "
+                    "analysed: " + ", ".join(f"{t} ({n})" for t, n in sorted(left_out.items())))
         table = table.loc[keep].reset_index(drop=True)
         ftype, labels = ftype[keep], labels[keep]
         if geometry is not None:
-            geometry = geometry[keep]
-    for i, value in enumerate(ftype):
-        if value not in settings.facility_types:
-            raise InputError(
-                path, f"{labels[i]}: field 'type': unknown facility type {value!r}; "
-                f"expected one of {list(settings.facility_types)}"
-            )
+            geometry = geometry[keep].reset_index(drop=True)
     if geometry is None:
         points = _csv_points(path, table, labels, settings, crs, decimal_comma)
     else:
         points = _vector_points(path, geometry, labels, settings)
-    return _assemble(path, settings, table, ftype, labels, points, decimal_comma)
+    out = _assemble(path, settings, table, ftype, labels, points, decimal_comma)
+    out.attrs["warnings"] = list(table.attrs.get("warnings", []))  # logged when found
+    return out
+
+
+def known_types(settings: Settings) -> list[str]:
+    """The facility types a file may hold: the analysed ones
+    (``settings.facility_types``), then the other built-in ones and those of
+    ``settings.ignore_facility_types``, lower-case."""
+    out: list[str] = []
+    for ftype in (*settings.facility_types, *FACILITY_TYPES, *settings.ignore_facility_types):
+        ftype = str(ftype).strip().lower()
+        if ftype not in out:
+            out.append(ftype)
+    return out
+
+
+def type_hint(value: str, known: Sequence[str]) -> str:
+    """``" (did you mean 'supermarket'?)"`` for the known type closest to
+    ``value`` (case-insensitive; Dutch names included), or ``""``."""
+    text = str(value).strip().lower()
+    close = [_DUTCH_TYPES[text]] if _DUTCH_TYPES.get(text) in known else []
+    close = close or difflib.get_close_matches(text, list(known), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def plausibility_problem(ftype: str, field: str, value: float) -> str | None:
+    """What is wrong with ``value`` as the ``field`` (``"capacity"`` or ``"fte"``)
+    of a facility of ``ftype``, or None when it is plausible (see
+    ``PLAUSIBLE_MAX``), e.g. ``"1e+308 is outside 0–20,000 m2 for a supermarket"``."""
+    upper = PLAUSIBLE_MAX.get((ftype, field), math.inf)
+    if math.isfinite(value) and 0 <= value <= upper:
+        return None
+    if math.isinf(upper):
+        return f"{value:g} is not a number >= 0"
+    unit = "FTE" if field == "fte" else CAPACITY_UNITS.get(ftype, "")
+    plausible = f"0–{upper:,.0f} {unit} for a {TYPE_NAMES.get(ftype, ftype)}"
+    if value < 0:
+        return f"{value:g} is negative; expected {plausible}"
+    return f"{value:g} is outside {plausible}"
 
 
 def _read_csv(path: Path) -> tuple[pd.DataFrame, np.ndarray, bool]:
@@ -249,13 +343,10 @@ def _assemble(
             )
         first_seen[value] = i
     for field, values in (("capacity", capacity), ("fte", fte)):
-        negative = values < 0
-        if negative.any():
-            i = int(np.flatnonzero(negative)[0])
-            raise InputError(
-                path, f"{labels[i]}: field {field!r}: {values[i]:g} is negative; "
-                "expected a number >= 0 or empty"
-            )
+        for i in np.flatnonzero(~np.isnan(values)):
+            problem = plausibility_problem(ftype[i], field, float(values[i]))
+            if problem is not None:
+                raise InputError(path, f"{labels[i]}: field {field!r}: {problem}")
 
     out = gpd.GeoDataFrame(
         {

@@ -48,6 +48,20 @@ POPULATION_COLUMNS: tuple[str, ...] = (
     "aantal_woningen",
 )
 
+# Counts CBS publishes as whole numbers (rounded to multiples of 5): never
+# negative once suppression codes are set aside, never fractional.
+COUNT_COLUMNS: tuple[str, ...] = (*POPULATION_COLUMNS, "aantal_part_huishoudens")
+# Columns that are parts of ``aantal_inwoners``: each at most the total, and
+# together at most the total plus what rounding may add (see ``ROUNDING_SLACK``).
+PART_GROUPS: dict[str, tuple[str, ...]] = {
+    "the age bands": tuple(AGE_BANDS.values()),
+    "men and women": ("aantal_mannen", "aantal_vrouwen"),
+}
+# CBS rounds each published count to a multiple of 5, so a count may lie up to
+# 2.5 from the true one; parts summed over k known columns may exceed the
+# rounded total by at most 2.5 * (k + 1) (each part and the total off by 2.5).
+ROUNDING_SLACK = 2.5
+
 # ``E0859N4360``: lower-left corner in hectometres, easting then northing.
 _CELL_ID_LENGTH = 10
 
@@ -114,8 +128,13 @@ def read_grid(
     ------
     InputError
         The file is missing, unreadable, not in EPSG:28992, lacks the cell id
-        or population columns, or has a malformed cell id or a geometry that
-        disagrees with its id.
+        or population columns, or has a malformed or repeated cell id, a
+        geometry that disagrees with its id, or an impossible count: negative
+        (other than a suppression code), not finite, fractional (CBS counts
+        are whole), an age band or sex above the cell's total, or parts that
+        sum to more than the total beyond CBS rounding (see ``PART_GROUPS``
+        and ``ROUNDING_SLACK``). The message names the row (GeoPackage
+        feature id), the cell, the column and the value.
     ConfigError
         ``settings.crs`` is not EPSG:28992.
     """
@@ -168,6 +187,17 @@ def read_grid(
         "crs": GRID_CRS,
     }
     return Grid(cells=cells, report=report)
+
+
+def extent(path: str | Path, layer: str) -> tuple[float, float, float, float] | None:
+    """Bounds ``(xmin, ymin, xmax, ymax)`` of every cell of a grid layer (None when it
+    has none), for messages about a region the grid does not cover."""
+    path = Path(path)
+    info = _read(path, pyogrio.read_info, layer=layer, force_total_bounds=True)
+    bounds = info.get("total_bounds")
+    if not info["features"] or bounds is None or not np.isfinite(bounds).all():
+        return None
+    return tuple(float(b) for b in bounds)
 
 
 def parse_cell_ids(cell_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -278,7 +308,8 @@ def _normalise(
         i = int(np.flatnonzero(wrong)[0])
         raise InputError(
             path,
-            f"row {rows[i]}: geometry of cell {ids[i]!r} has bounds {tuple(bounds[i])}; "
+            f"row {rows[i]}: geometry of cell {ids[i]!r} has bounds "
+            f"({', '.join(f'{v:.10g}' for v in bounds[i])}); "
             f"its id says lower-left ({x0[i]:.0f}, {y0[i]:.0f}) and size {resolution_m} m",
         )
 
@@ -293,8 +324,13 @@ def _normalise(
     n_missing: dict[str, int] = {}
     for column in ordered:
         values = frame[column]
-        if column in REQUIRED_COLUMNS and not pd.api.types.is_numeric_dtype(values):
-            raise InputError(path, f"column {column!r} is {values.dtype}; expected numbers")
+        if column in COUNT_COLUMNS and not pd.api.types.is_numeric_dtype(values):
+            numbers = pd.to_numeric(values, errors="coerce")
+            bad = (numbers.isna() & values.notna()).to_numpy()
+            where = (f"row {rows[bad.argmax()]} (cell {ids[bad.argmax()]}): column {column!r}: "
+                     f"{values.iloc[bad.argmax()]!r} is not a number" if bad.any()
+                     else f"column {column!r} is {values.dtype}")
+            raise InputError(path, f"{where}; expected a column of numbers (counts)")
         if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
             numbers = values.to_numpy(dtype=np.float64, na_value=np.nan)
             numbers = np.where(numbers < settings.missing_below, np.nan, numbers)
@@ -302,6 +338,56 @@ def _normalise(
             data[column] = numbers
         else:
             data[column] = values.to_numpy()
+    _check_counts(path, rows, ids, data, settings)
     squares = shapely.box(x0, y0, x0 + resolution_m, y0 + resolution_m)
     cells = gpd.GeoDataFrame(data, geometry=squares, crs=GRID_CRS)
     return cells, n_missing
+
+
+def _check_counts(path: Path, rows: np.ndarray, ids: np.ndarray, data: dict[str, Any],
+                  settings: Settings) -> None:
+    """Fail on the first impossible count (suppression codes are NaN by now)."""
+    def where(i: int, column: str) -> str:
+        return f"row {rows[i]} (cell {ids[i]}): column {column!r}"
+
+    for column in (c for c in COUNT_COLUMNS if c in data):
+        values = data[column]
+        known = ~np.isnan(values)
+        problems = (
+            (known & ~np.isfinite(values), "is not a finite number; expected a count"),
+            (known & (values < 0),
+             (f"is negative; expected a count >= 0, or a CBS suppression code below "
+              f"{settings.missing_below:g} (settings.missing_below) for a secret value")),
+            (np.isfinite(values) & (values != np.round(values)),
+             "is not a whole number; CBS publishes whole counts"),
+        )
+        for bad, what in problems:
+            if bad.any():
+                i = int(np.flatnonzero(bad)[0])
+                raise InputError(path, f"{where(i, column)}: {values[i]:g} {what}")
+
+    total = data[POPULATION_COLUMN]
+    for group, columns in PART_GROUPS.items():
+        columns = tuple(c for c in columns if c in data)
+        for column in columns:
+            above = data[column] > total  # False wherever either is missing
+            if above.any():
+                i = int(np.flatnonzero(above)[0])
+                raise InputError(
+                    path, f"{where(i, column)}: {data[column][i]:g} exceeds the cell's "
+                    f"{POPULATION_COLUMN} {total[i]:g}; expected a part of the total")
+        if not columns:
+            continue
+        parts = np.column_stack([data[c] for c in columns])
+        n_known = (~np.isnan(parts)).sum(axis=1)
+        allowed = total + ROUNDING_SLACK * (n_known + 1)
+        over = np.nansum(parts, axis=1) > allowed
+        if over.any():
+            i = int(np.flatnonzero(over)[0])
+            listed = " + ".join(f"{v:g}" for v in parts[i] if not np.isnan(v))
+            raise InputError(
+                path, f"row {rows[i]} (cell {ids[i]}): {group} sum to {listed} = "
+                f"{np.nansum(parts[i]):g}, more than {POPULATION_COLUMN} {total[i]:g} allows; "
+                f"CBS rounds each count to a multiple of 5, so {n_known[i]} parts may exceed "
+                f"the total by at most {ROUNDING_SLACK:g} per count including the total "
+                f"(here {allowed[i] - total[i]:g}); expected at most {allowed[i]:g}")

@@ -261,12 +261,14 @@ def read_polygon(path: str | Path, settings: Settings, *, layer: str | None = No
     Raises
     ------
     InputError
-        The file is missing or unreadable, declares no CRS, or holds no
-        polygon.
+        The file is missing or unreadable, declares no CRS, holds no
+        polygon, or has a feature far outside the Netherlands in its declared
+        CRS (a wrong CRS label).
     """
     path = Path(path)
     frame = boundaries.read_layer(path, layer, "region polygons",
                                   "(GeoPackage, GeoJSON or shapefile)")
+    boundaries.check_near_netherlands(path, frame, ["feature"] * len(frame))
     geometry = frame.geometry[~(frame.geometry.isna() | frame.geometry.is_empty)]
     parts = _polygons(shapely.make_valid(geometry.to_crs(settings.crs).to_numpy()))
     if not parts:

@@ -13,7 +13,7 @@ import pyproj
 
 from ..config import CAPACITY_UNITS, FACILITY_TYPES
 from ..errors import ConfigError, InputError
-from . import projection as projection_source
+from . import facilities as facility_source, projection as projection_source
 
 # A scenario's name becomes a folder name: letters, digits, '.', '_' and '-'.
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -30,6 +30,13 @@ _TABLES: dict[str, set[str]] = {
 _RD_X_M = (-107_000.0, 400_000.0)
 _RD_Y_M = (189_000.0, 729_000.0)
 _TO_RD = pyproj.Transformer.from_crs("EPSG:4326", "EPSG:28992", always_xy=True)
+# A route's trips are copied whole per headway (factor 2, 3, ...) or thinned to
+# every n-th (1/2, 1/3, ...; see ``networks.timetable.with_route_frequency``);
+# a factor applied more than 2 % off what was asked is refused, not rounded.
+_FREQUENCY_TOLERANCE = 0.02
+# Twelve times as often turns an hourly bus into one every five minutes, the
+# densest Dutch urban service; more only multiplies the timetable.
+MAX_FREQUENCY_FACTOR = 12.0
 
 
 @dataclass(frozen=True)
@@ -137,12 +144,16 @@ def read_scenario(path: str | Path) -> Scenario:
 
         [[close]]        facility_id
         [[add]]          facility_id, type, x and y (EPSG:28992) or lon and
-                         lat (WGS84), optional capacity (in the type's unit),
-                         fte (GP only) and name
-        [[capacity]]     facility_id and capacity or fte (GP)
+                         lat (WGS84), near the Netherlands, optional capacity
+                         (in the type's unit) and fte (GP only), both within
+                         ``facilities.PLAUSIBLE_MAX``, and name
+        [[capacity]]     facility_id and capacity or fte (GP), within the
+                         largest of ``facilities.PLAUSIBLE_MAX`` (the type is
+                         known only once the run's facilities are)
         [projection]     file (a projection CSV, relative to this file), year
-        [[frequency]]    route_id, factor (> 0: the route's trips run factor
-                         times as often)
+        [[frequency]]    route_id, factor: the route's trips run factor times
+                         as often, a whole number up to 12 or 1/n (0.5,
+                         0.333, 0.25, ...)
 
     Ids must not repeat within a kind; a facility can be closed or resized,
     not both, and an added one is neither. Whether closed and resized ids
@@ -164,8 +175,11 @@ def read_scenario(path: str | Path) -> Scenario:
         The file (or its projection file) is missing or unreadable, or the
         projection file is not a valid projection.
     ConfigError
-        Naming the file and the key: unknown key, missing or wrong value,
-        duplicate id, a projection year the projection lacks.
+        Naming the file and the key: unknown key, missing or wrong value
+        (an unknown type, with the closest known one; an implausible
+        capacity or FTE; a position far from the Netherlands; a frequency
+        factor that cannot be applied), duplicate id, a projection year the
+        projection lacks.
     """
     path = Path(path)
     if not path.is_file():
@@ -229,7 +243,7 @@ class _Reader:
         self.path = path
 
     def fail(self, key: str, message: str) -> None:
-        raise ConfigError(f"{self.path}: {key}: {message}")
+        raise ConfigError(message, path=self.path, key=key)
 
     def table(self, data: dict[str, Any], key: str, *, required: bool = False) -> dict[str, Any]:
         if key not in data:
@@ -288,9 +302,11 @@ class _Reader:
 
 def _added(reader: _Reader, where: str, entry: dict[str, Any]) -> AddedFacility:
     fid = reader.text(entry, where, "facility_id")
-    ftype = reader.text(entry, where, "type").lower()
+    written = reader.text(entry, where, "type")
+    ftype = written.lower()
     if ftype not in FACILITY_TYPES:
-        reader.fail(f"{where}.type", f"unknown type {ftype!r}; expected one of "
+        hint = facility_source.type_hint(ftype, FACILITY_TYPES)
+        reader.fail(f"{where}.type", f"unknown type {written!r}{hint}; expected one of "
                                      f"{list(FACILITY_TYPES)}")
     has_xy = "x" in entry or "y" in entry
     has_lonlat = "lon" in entry or "lat" in entry
@@ -308,13 +324,27 @@ def _added(reader: _Reader, where: str, entry: dict[str, Any]) -> AddedFacility:
         if not (-180 <= lon <= 180 and -90 <= lat <= 90):
             reader.fail(f"{where}.lon", f"({lon:g}, {lat:g}) is not a WGS84 position")
         x, y = (float(v) for v in _TO_RD.transform(lon, lat))
+        if not (_RD_X_M[0] <= x <= _RD_X_M[1] and _RD_Y_M[0] <= y <= _RD_Y_M[1]):
+            swapped = -180 <= lat <= 180 and -90 <= lon <= 90 and _near_netherlands(lat, lon)
+            reader.fail(f"{where}.lon", f"({lon:g}, {lat:g}) lies far from the Netherlands"
+                        + ("; are lon and lat swapped?" if swapped else ""))
     fte = reader.number(entry, where, "fte", required=False)
     if fte is not None and ftype != "gp":
         reader.fail(f"{where}.fte", f"FTE is for GP practices only; a {ftype} takes capacity "
                                     f"(in {CAPACITY_UNITS[ftype]})")
-    return AddedFacility(facility_id=fid, type=ftype, x=x, y=y,
-                         capacity=reader.number(entry, where, "capacity", required=False),
+    capacity = reader.number(entry, where, "capacity", required=False)
+    for key, value in (("capacity", capacity), ("fte", fte)):
+        problem = (None if value is None
+                   else facility_source.plausibility_problem(ftype, key, value))
+        if problem is not None:
+            reader.fail(f"{where}.{key}", problem)
+    return AddedFacility(facility_id=fid, type=ftype, x=x, y=y, capacity=capacity,
                          fte=fte, name=reader.text(entry, where, "name", required=False))
+
+
+def _near_netherlands(lon: float, lat: float) -> bool:
+    x, y = _TO_RD.transform(lon, lat)
+    return bool(_RD_X_M[0] <= x <= _RD_X_M[1] and _RD_Y_M[0] <= y <= _RD_Y_M[1])
 
 
 def _coordinate(reader: _Reader, entry: dict[str, Any], where: str, key: str) -> float:
@@ -330,12 +360,32 @@ def _capacity_change(reader: _Reader, where: str, entry: dict[str, Any]) -> Capa
     fte = reader.number(entry, where, "fte", required=False)
     if (capacity is None) == (fte is None):
         reader.fail(where, "give capacity or fte (GP), one of them")
+    # The facility's type is known only against the run's facilities: here
+    # the largest bound of any type (FTE: a GP practice's).
+    field, value = ("capacity", capacity) if capacity is not None else ("fte", fte)
+    upper = max(v for (_, f), v in facility_source.PLAUSIBLE_MAX.items() if f == field)
+    if value > upper:
+        ranges = ", ".join(
+            f"{ftype} 0–{v:,.0f} {'FTE' if f == 'fte' else CAPACITY_UNITS.get(ftype, '')}"
+            for (ftype, f), v in facility_source.PLAUSIBLE_MAX.items() if f == field)
+        reader.fail(f"{where}.{field}", f"{value:g} is more than any facility holds; expected "
+                                        f"a value within its type's range ({ranges})")
     return CapacityChange(facility_id=fid, capacity=capacity, fte=fte)
 
 
 def _frequency_change(reader: _Reader, where: str, entry: dict[str, Any]) -> FrequencyChange:
-    return FrequencyChange(route_id=reader.text(entry, where, "route_id"),
-                           factor=reader.number(entry, where, "factor", positive=True))
+    route_id = reader.text(entry, where, "route_id")
+    factor = reader.number(entry, where, "factor", positive=True)
+    applied = float(round(factor)) if factor >= 1 else 1.0 / max(round(1.0 / factor), 1)
+    if factor > MAX_FREQUENCY_FACTOR:
+        reader.fail(f"{where}.factor", f"{factor:g} is above {MAX_FREQUENCY_FACTOR:g}; expected "
+                                       "a factor up to 12 (an hourly route every 5 minutes)")
+    if abs(applied - factor) > _FREQUENCY_TOLERANCE * factor:
+        reader.fail(f"{where}.factor", f"{factor:g} cannot be applied (it would act as "
+                                       f"{applied:.4g}): trips are copied whole per headway or "
+                                       "thinned to every n-th; expected a whole number (2, 3, "
+                                       "...) or 1/n (0.5, 0.333, 0.25, ...)")
+    return FrequencyChange(route_id=route_id, factor=factor)
 
 
 def _projection_choice(reader: _Reader, entry: dict[str, Any]) -> ProjectionChoice:
@@ -343,6 +393,8 @@ def _projection_choice(reader: _Reader, entry: dict[str, Any]) -> ProjectionChoi
     year = entry.get("year")
     if not isinstance(year, int) or isinstance(year, bool):
         reader.fail("projection.year", f"expected a whole year; got {year!r}")
+    if "\0" in file:
+        reader.fail("projection.file", f"{file!r} is not a file name")
     resolved = (reader.path.parent / file).resolve()
     if not resolved.is_file():
         raise InputError(resolved, f"file not found; named by projection.file of {reader.path} "
