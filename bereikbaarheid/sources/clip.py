@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import shutil
 import tempfile
 import zipfile
+import zlib
 from array import array
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -20,6 +22,7 @@ import shapely
 
 from .. import _io, _progress
 from ..errors import InputError
+from . import _gtfs_text
 
 # Node locations are tested against the areas in batches of this many nodes:
 # one vectorised shapely call per batch instead of one call per node.
@@ -299,7 +302,13 @@ def _write(src: Path, selections: list[_AreaSelection], written: osmium.IdTracke
 
 
 class _Feed:
-    """The members of a GTFS zip (in stored order) or folder (sorted by name)."""
+    """The members of a GTFS zip (in stored order) or folder (sorted by name).
+
+    Files are read through :class:`_gtfs_text.TextFile`, as by the GTFS reader:
+    bytes that are not UTF-8 read as Windows-1252 with one warning per file;
+    a row with more fields than its header, a quote never closed or an
+    unreadable file raise ``GtfsError`` (an ``InputError``) naming file and row.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -312,7 +321,11 @@ class _Feed:
                                        "feed (zip or folder)") from exc
             self.members = [i.filename for i in self._zip.infolist() if not i.is_dir()]
         elif path.is_dir():
-            self.members = sorted(p.name for p in path.iterdir() if p.is_file())
+            try:
+                self.members = sorted(p.name for p in path.iterdir() if p.is_file())
+            except OSError as exc:
+                raise InputError(path, f"cannot read the folder ({exc}); expected a GTFS "
+                                       "feed (zip or folder)") from exc
         else:
             raise InputError(path, "not found; expected a GTFS feed (zip or folder)")
         # GTFS file name ("stops") -> member; some zips nest the files in a folder
@@ -321,6 +334,7 @@ class _Feed:
             base = member.rsplit("/", 1)[-1]
             if base.endswith(".txt"):
                 self.files[base[:-4]] = member
+        self._texts: dict[str, _gtfs_text.TextFile] = {}
 
     def open(self, member: str) -> io.BufferedIOBase:
         if self._zip is not None:
@@ -337,36 +351,28 @@ class _Feed:
             return self._zip.getinfo(member).compress_type
         return zipfile.ZIP_DEFLATED
 
+    def text(self, name: str) -> _gtfs_text.TextFile:
+        """The file as a TextFile, one per file so a decoding warning is given once."""
+        if name not in self._texts:
+            feed = self.path.stem if self._zip is not None else self.path.name
+            self._texts[name] = _gtfs_text.TextFile(
+                functools.partial(self.open, self.files[name]), feed, f"{name}.txt", self.path)
+        return self._texts[name]
+
     def table(self, name: str) -> pd.DataFrame | None:
-        """A whole file as strings (None when absent or without a header)."""
-        if name not in self.files:
+        """A whole file as strings (None when absent or empty)."""
+        if name not in self.files or self.text(name).is_empty():
             return None
-        with self.open(self.files[name]) as handle:
-            try:
-                return pd.read_csv(handle, dtype=str, keep_default_na=False, na_filter=False,
-                                   encoding="utf-8-sig")
-            except pd.errors.EmptyDataError:
-                return None
+        return self.text(name).read()
 
     def chunks(self, name: str, columns: tuple[str, ...] | None = None
                ) -> Iterator[pd.DataFrame]:
         """A file in chunks of ``CSV_CHUNK_ROWS`` rows, strings, optionally some columns only."""
-        usecols = None if columns is None else (lambda c: c.strip() in columns)
-        with self.open(self.files[name]) as handle:
-            try:
-                yield from pd.read_csv(handle, dtype=str, keep_default_na=False,
-                                       na_filter=False, encoding="utf-8-sig",
-                                       usecols=usecols, chunksize=CSV_CHUNK_ROWS)
-            except pd.errors.EmptyDataError:
-                return
+        if not self.text(name).is_empty():
+            yield from self.text(name).chunks(CSV_CHUNK_ROWS, columns)
 
     def header(self, name: str) -> list[str]:
-        with self.open(self.files[name]) as handle:
-            try:
-                return list(pd.read_csv(handle, dtype=str, nrows=0,
-                                        encoding="utf-8-sig").columns)
-            except pd.errors.EmptyDataError:
-                return []
+        return self.text(name).header()
 
     def close(self) -> None:
         if self._zip is not None:
@@ -398,7 +404,10 @@ def clip_gtfs(feed: str | Path, areas: Mapping[str, shapely.Geometry],
     whose stops (and trips and routes, where given) are all kept. Every other
     file (``feed_info``, ``levels``, ``fare_*``, ...) is copied unchanged.
     Header, column order and row order of each file are preserved (values are
-    rewritten as CSV with ``\n`` line ends; a UTF-8 byte order mark is dropped).
+    rewritten as UTF-8 CSV with ``\n`` line ends; a UTF-8 byte order mark is
+    dropped; bytes that are not UTF-8 are read as Windows-1252, with one
+    warning per file naming its first such line; files copied unchanged keep
+    their bytes).
 
     ``stop_times.txt`` and ``shapes.txt`` are streamed in chunks, so a
     multi-GB national file never sits in memory, and read twice (once) for
@@ -429,7 +438,9 @@ def clip_gtfs(feed: str | Path, areas: Mapping[str, shapely.Geometry],
     InputError
         The feed is missing or unreadable, lacks ``stops.txt`` or
         ``stop_times.txt``, or a stop, station or entrance has a missing or
-        invalid ``stop_lat``/``stop_lon`` (the message names the line).
+        invalid ``stop_lat``/``stop_lon`` (the message names the line); a
+        file read has a row with more fields than its header or a quote never
+        closed (``GtfsError``, naming file and row).
     ValueError
         An area is empty, or the keys of ``areas`` and ``outputs`` differ.
     """
@@ -443,8 +454,8 @@ def clip_gtfs(feed: str | Path, areas: Mapping[str, shapely.Geometry],
     source = _Feed(feed_path)
     try:
         return _clip_feed(source, areas, {k: Path(v) for k, v in outputs.items()}, crs)
-    except (pd.errors.ParserError, UnicodeDecodeError, zipfile.BadZipFile) as exc:
-        raise InputError(feed_path, f"cannot parse the feed ({exc})") from exc
+    except (zipfile.BadZipFile, zlib.error) as exc:  # a member copied unread is damaged
+        raise InputError(feed_path, f"cannot read the feed ({exc})") from exc
     finally:
         source.close()
 
@@ -542,8 +553,9 @@ def _location_types(stops: pd.DataFrame) -> np.ndarray:
     raw = _col(stops, "location_type")
     if raw is None:
         return np.zeros(len(stops), dtype=np.int64)
-    kind = pd.to_numeric(raw, errors="coerce").fillna(0).to_numpy()
-    return kind.astype(np.int64)
+    kind = pd.to_numeric(raw, errors="coerce").to_numpy(float)
+    # Empty or no number ("x", "inf", "1e30"): a stop, as for the GTFS reader.
+    return np.where(np.abs(kind) < 2**31, kind, 0).astype(np.int64)
 
 
 def _with_relatives(stops: pd.DataFrame, inside: set[str]) -> set[str]:
