@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import logging
 import math
 import os
+import re
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+
+from . import _io
+
+logger = logging.getLogger(__name__)
 
 # Bump the major version when a column is renamed or removed or its meaning
 # changes; the minor version when columns are added. Documented in
@@ -48,7 +54,10 @@ def write_profile(
 
     Everything is written to a temporary sibling folder first, which then
     takes the place of ``folder``; a failure leaves the earlier profile (or
-    nothing) in place, never a mix.
+    nothing) in place, never a mix, and no temporary folder. Folders and
+    files get the permissions ``mkdir`` and ``open`` give (0777 and 0666
+    less the umask). Leftovers of an interrupted earlier write are put in
+    order first (:func:`recover`).
 
     ``gtfs_issues.csv`` (the GTFS validation report) is written when
     ``gtfs_issues`` is given, that is when public transport ran;
@@ -61,59 +70,150 @@ def write_profile(
     -------
     dict
         The final path of each file written, by the keys of ``FILES``.
+
+    Raises
+    ------
+    OSError
+        The folder cannot be written (read-only, disk full, a file in the
+        way); ``filename`` names ``folder`` or the file in its way.
     """
+    folder = Path(folder)
+    # The temporary folder and the old profile set aside both start so.
+    with _io.naming(folder, folder.with_name(f".{folder.name}.")):
+        _io.make_dirs(folder.parent)
+        if os.path.lexists(folder) and not folder.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(folder))
+        recover(folder)
+        tmp = _io.temp_beside(folder, directory=True)
+        try:
+            written = _write_files(tmp, cells, summary, manifest, gtfs_issues, facilities,
+                                   capacity, extra)
+            # Locking the profiles folder (not a file in it, which a reader
+            # of that folder would see) orders the swaps and recover().
+            with _io.locked(folder.parent):
+                _replace_dir(tmp, folder)
+        finally:
+            # Gone after the swap; should removing fail, recover() of a later
+            # run removes it.
+            shutil.rmtree(tmp, ignore_errors=True)
+    return {key: folder / name for key, name in written.items()}
+
+
+def _write_files(folder: Path, cells: gpd.GeoDataFrame, summary: pd.DataFrame,
+                 manifest: dict[str, Any], gtfs_issues: pd.DataFrame | None,
+                 facilities: pd.DataFrame | None, capacity: pd.DataFrame | None,
+                 extra: dict[str, pd.DataFrame] | None) -> dict[str, str]:
+    """Write the files of a profile into ``folder``; their names by key."""
     optional = {"gtfs_issues": gtfs_issues, "facilities": facilities, "capacity": capacity,
                 # Written as ``extra`` tables when the run has them.
                 "border": None, "cbs_comparison": None}
     written = {k: v for k, v in FILES.items() if optional.get(k, summary) is not None}
+    cells.to_parquet(folder / FILES["cells"], index=False, compression="zstd")
+    summary.to_csv(folder / FILES["summary_csv"], index=False, lineterminator="\n")
+    records = summary.to_dict(orient="records")
+    _write_json(folder / FILES["summary_json"], {
+        "schema_version": SCHEMA_VERSION,
+        "region": manifest.get("region"),
+        "rows": records,
+    })
+    if gtfs_issues is not None:
+        issues = gtfs_issues.loc[:, list(GTFS_ISSUE_COLUMNS)].copy()
+        issues["row"] = pd.array(issues["row"], dtype="Int64")
+        issues.to_csv(
+            folder / FILES["gtfs_issues"], index=False, lineterminator="\n")
+    for key in ("facilities", "capacity"):
+        if optional[key] is not None:
+            optional[key].to_csv(folder / FILES[key], index=False, lineterminator="\n")
+    for name, table in (extra or {}).items():
+        if name.endswith(".parquet"):
+            table.to_parquet(folder / name, index=False, compression="zstd")
+        else:
+            table.to_csv(folder / name, index=False, lineterminator="\n")
+        written[name.rsplit(".", 1)[0]] = name
+    _write_json(folder / FILES["manifest"], {**manifest, "files": written})
+    return written
+
+
+def recover(folder: str | Path) -> None:
+    """Put the profile folder ``folder`` back in order after a run that was
+    killed while writing it; call at the start of a run.
+
+    A profile is swapped in by two renames: the old folder aside (as
+    ``.<name>.old-<pid>-<host>``), the new one in. A run killed between them
+    leaves ``folder`` missing: the old profile is put back. A run killed
+    after them leaves the old copy: it is removed. Temporary folders of
+    killed runs beside ``folder`` are removed too (:func:`_io.clean_stale`).
+    Only leftovers of processes that have ended, on this host, are touched,
+    and the swap of a running writer is waited for, so a run writing the
+    same profile at this moment is not disturbed.
+    """
     folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent))
-    try:
-        cells.to_parquet(tmp / FILES["cells"], index=False, compression="zstd")
-        summary.to_csv(tmp / FILES["summary_csv"], index=False, lineterminator="\n")
-        records = summary.to_dict(orient="records")
-        _write_json(tmp / FILES["summary_json"], {
-            "schema_version": SCHEMA_VERSION,
-            "region": manifest.get("region"),
-            "rows": records,
-        })
-        if gtfs_issues is not None:
-            issues = gtfs_issues.loc[:, list(GTFS_ISSUE_COLUMNS)].copy()
-            issues["row"] = pd.array(issues["row"], dtype="Int64")
-            issues.to_csv(
-                tmp / FILES["gtfs_issues"], index=False, lineterminator="\n")
-        for key in ("facilities", "capacity"):
-            if optional[key] is not None:
-                optional[key].to_csv(tmp / FILES[key], index=False, lineterminator="\n")
-        for name, table in (extra or {}).items():
-            if name.endswith(".parquet"):
-                table.to_parquet(tmp / name, index=False, compression="zstd")
+    _io.clean_stale(folder.parent)
+    if not _leftovers(folder):
+        return
+    with _io.naming(folder, folder.with_name(f".{folder.name}.")), _io.locked(folder.parent):
+        olds = _leftovers(folder)
+        if olds and not os.path.lexists(folder):
+            newest = olds.pop(0)
+            os.replace(newest, folder)
+            logger.warning(f"restored the profile {folder}, which an interrupted run had "
+                           f"moved aside as {newest.name}")
+        # Old copies go only once a profile stands in their place.
+        for old in olds if folder.is_dir() else ():
+            try:
+                shutil.rmtree(old)
+            except OSError as exc:
+                logger.warning(f"could not remove {old}, the previous profile that an "
+                               f"interrupted run left: {exc.strerror or exc}")
             else:
-                table.to_csv(tmp / name, index=False, lineterminator="\n")
-            written[name.rsplit(".", 1)[0]] = name
-        _write_json(tmp / FILES["manifest"], {**manifest, "files": written})
-        _replace_dir(tmp, folder)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
-    return {key: folder / name for key, name in written.items()}
+                logger.info(f"removed {old}, the previous profile that an interrupted run left")
+
+
+def _leftovers(folder: Path) -> list[Path]:
+    """Old copies of ``folder`` set aside by processes that have ended, the
+    most recently written first. Names of earlier versions carry no host:
+    taken as this host's."""
+    pattern = re.compile(rf"^\.{re.escape(folder.name)}\.old-(\d+)(?:-([0-9a-f]{{8}}))?$")
+    try:
+        names = os.listdir(folder.parent)
+    except OSError:
+        return []
+    olds = [folder.parent / name for name in names
+            if (m := pattern.match(name)) and _io.owner_gone(int(m[1]), m[2])]
+    return sorted(olds, key=lambda p: (_written(p), p.name), reverse=True)
+
+
+def _written(profile: Path) -> float:
+    """When a profile folder was written: its manifest's time."""
+    try:
+        return (profile / FILES["manifest"]).stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 def _replace_dir(new: Path, target: Path) -> None:
-    """Put ``new`` where ``target`` is, keeping the old one until the swap."""
+    """Put ``new`` where ``target`` is, keeping the old one until the swap
+    (:func:`recover` finishes a swap that a killed run left half done)."""
     old = None
-    if target.exists():
-        old = target.with_name(f".{target.name}.old-{os.getpid()}")
+    if os.path.lexists(target):
+        old = target.with_name(f".{target.name}.old-{_io.owner_tag()}")
         os.replace(target, old)
     try:
         os.replace(new, target)
     except BaseException:
         if old is not None:
-            os.replace(old, target)
+            try:
+                os.replace(old, target)
+            except OSError as exc:
+                logger.warning(f"could not put the previous profile back from {old} "
+                               f"({exc.strerror}); the next run restores it")
         raise
     if old is not None:
-        shutil.rmtree(old)
+        try:
+            shutil.rmtree(old)
+        except OSError as exc:
+            logger.warning(f"could not remove the previous profile {old} ({exc.strerror}); "
+                           "the next run removes it")
 
 
 def _write_json(path: Path, data: Any) -> None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Mapping
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -61,7 +63,11 @@ def clipped_inputs(
     region and a key (SHA-256 of the input bytes, the area and the clipping
     version), each with a sidecar holding the output's SHA-256. A valid one is
     reused; the missing ones are clipped together, one streaming read of the
-    national PBF (and of each feed) for all areas.
+    national PBF (and of each feed) for all areas. Runs sharing the cache
+    clip a file once: the clipping run holds the lock of each region it
+    clips for, and a run needing a file of that region waits and then
+    reuses it. A damaged file (a folder in its place, a wrong checksum) is
+    clipped again.
 
     Parameters
     ----------
@@ -77,7 +83,8 @@ def clipped_inputs(
         says per file ``reused`` or ``clipped`` with counts.
     """
     folder = Path(config.cache_dir) / CLIPPED_FOLDER
-    folder.mkdir(parents=True, exist_ok=True)
+    _io.make_dirs(folder)
+    _io.clean_stale(folder)
     crs = config.settings.crs
     osm_path = Path(config.osm)
     osm_digest = _digest_input(osm_path)
@@ -109,21 +116,46 @@ def clipped_inputs(
             feeds.append(feed_target)
         out[name] = (target, tuple(feeds), report)
 
-    for feed, todo in feeds_to_clip.items():
-        logger.info(f"clipping {feed} to {len(todo)} area(s): {', '.join(todo)}")
-        counts = clip.clip_gtfs(feed, {n: a for n, (a, _, _) in todo.items()},
-                                {n: t for n, (_, t, _) in todo.items()}, crs=crs)
-        for name, (_, target, identity) in todo.items():
-            _store_sidecar(target, identity)
-            out[name][2][f"gtfs:{feed.name}"]["counts"] = counts[name]
-    if to_clip:
-        logger.info(f"clipping {osm_path} to {len(to_clip)} area(s): {', '.join(to_clip)}")
-        counts = clip.clip_osm(osm_path, {n: a for n, (a, _, _) in to_clip.items()},
-                               {n: t for n, (_, t, _) in to_clip.items()}, crs=crs)
-        for name, (_, target, identity) in to_clip.items():
-            _store_sidecar(target, identity)
-            out[name][2]["osm"]["counts"] = counts[name]
+    todos = [(f"gtfs:{feed.name}", todo) for feed, todo in feeds_to_clip.items()]
+    todos.append(("osm", to_clip))
+    with _locks(folder, {name for _, todo in todos for name in todo}):
+        for key, todo in todos:
+            for name, (_, target, identity) in list(todo.items()):
+                # A run that held the lock may have clipped it meanwhile.
+                if _verify(target, identity) is None:
+                    out[name][2][key] = {"status": "reused", "path": str(target)}
+                    del todo[name]
+                else:
+                    _io.make_way(target)
+                    _io.make_way(_sidecar(target))
+        for feed, todo in feeds_to_clip.items():
+            if not todo:
+                continue
+            logger.info(f"clipping {feed} to {len(todo)} area(s): {', '.join(todo)}")
+            counts = clip.clip_gtfs(feed, {n: a for n, (a, _, _) in todo.items()},
+                                    {n: t for n, (_, t, _) in todo.items()}, crs=crs)
+            for name, (_, target, identity) in todo.items():
+                _store_sidecar(target, identity)
+                out[name][2][f"gtfs:{feed.name}"]["counts"] = counts[name]
+        if to_clip:
+            logger.info(f"clipping {osm_path} to {len(to_clip)} area(s): {', '.join(to_clip)}")
+            counts = clip.clip_osm(osm_path, {n: a for n, (a, _, _) in to_clip.items()},
+                                   {n: t for n, (_, t, _) in to_clip.items()}, crs=crs)
+            for name, (_, target, identity) in to_clip.items():
+                _store_sidecar(target, identity)
+                out[name][2]["osm"]["counts"] = counts[name]
     return out
+
+
+@contextmanager
+def _locks(folder: Path, regions: Iterable[str]) -> Iterator[None]:
+    """Hold the lock ``.{region}.lock`` in ``folder`` of each region (one
+    per region, not per file: a batch may clip for hundreds), taken in name
+    order so that two runs never wait for each other in a circle."""
+    with ExitStack() as stack:
+        for region in sorted(regions):
+            stack.enter_context(_io.locked(folder / f".{region}.lock"))
+        yield
 
 
 # SHA-256 per (path, size, mtime): a run over all regions hashes the
@@ -165,15 +197,21 @@ def _sidecar(target: Path) -> Path:
 def _verify(target: Path, identity: dict[str, Any]) -> str | None:
     """None when ``target`` is a verified clip for ``identity``, else why not."""
     sidecar = _sidecar(target)
-    if not target.is_file() or not sidecar.is_file():
+    if not os.path.lexists(target) or not os.path.lexists(sidecar):
         return "no cache"
     try:
         meta = json.loads(sidecar.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
+    except (OSError, ValueError):
+        return "verification failed: unreadable sidecar"
+    if not isinstance(meta, dict):
         return "verification failed: unreadable sidecar"
     if meta.get("identity") != identity:
         return "input changed"
-    if meta.get("sha256") != _io.file_digest(target):
+    try:
+        digest = _io.file_digest(target)
+    except OSError as exc:
+        return f"verification failed: unreadable clipped file ({exc.strerror or exc})"
+    if meta.get("sha256") != digest:
         return "verification failed: clipped file does not match its recorded SHA-256"
     return None
 

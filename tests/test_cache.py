@@ -210,3 +210,76 @@ def test_hierarchy_is_built_once_reused_and_rebuilt_when_damaged(pbf, tmp_path):
     # Another network (the walk one) gets its own entry.
     _, report = cache.load_or_build_hierarchy(networks["walk"], tmp_path / "cache")
     assert report["status"] == "built"
+
+
+def _into_folder(path):
+    """Replace a file by a folder of the same name holding one file."""
+    path.unlink()
+    path.mkdir()
+    (path / "stray.txt").write_text("x")
+
+
+def _into_file(path):
+    """Replace a folder by a file of the same name."""
+    import shutil
+
+    shutil.rmtree(path)
+    path.write_text("x")
+
+
+def _truncate(path):
+    path.write_bytes(path.read_bytes()[:20])
+
+
+@pytest.mark.parametrize("entry, damage, reason", [
+    ("village.car.arrays/node_x.npy", _into_folder, "not a file: node_x.npy"),
+    ("village.car.arrays", _into_file, "array file(s) missing: node_x"),
+    ("village.car.arrays/indptr.npy", _truncate, "stored arrays do not match"),
+    ("village.car.json", _into_folder, "unreadable sidecar"),
+    ("village.car.json", lambda p: p.write_bytes(bytes(range(256))), "unreadable sidecar"),
+    ("village.car.json", lambda p: p.write_text("[1, 2]"), "unreadable sidecar"),
+    ("village.facilities.parquet", _into_folder, "unreadable facilities"),
+    ("village.facilities.parquet", _truncate, "stored facilities do not match"),
+    ("village.facilities.json", _into_folder, "unreadable sidecar"),
+])
+def test_a_damaged_entry_is_reported_and_replaced(pbf, tmp_path, entry, damage, reason):
+    built, _, _ = cache.load_or_build(pbf, Settings(), tmp_path / "cache")
+    damage(tmp_path / "cache" / entry)
+    networks, facilities, report = cache.load_or_build(pbf, Settings(), tmp_path / "cache")
+    name = "facilities" if "facilities" in entry else "car"
+    assert report[name]["status"] == "built"
+    assert report[name]["reason"].startswith(f"verification failed: {reason}")
+    _same(networks["car"], built["car"])
+    assert facilities["facility_id"].tolist() == ["osm:n5"]
+    _, _, report = cache.load_or_build(pbf, Settings(), tmp_path / "cache")
+    assert _statuses(report) == dict.fromkeys(["walk", "bike", "car", "facilities"], "reused")
+    assert not (tmp_path / "cache" / "village.car.arrays" / "stray.txt").exists()
+
+
+def test_a_damaged_hierarchy_file_is_reported_and_replaced(pbf, tmp_path):
+    networks, _, _ = cache.load_or_build(pbf, Settings(), tmp_path / "cache")
+    cache.load_or_build_hierarchy(networks["car"], tmp_path / "cache")
+    (folder,) = (tmp_path / "cache").glob("hierarchy.car.*.arrays")
+    _into_folder(folder / "up_cost.npy")
+    _, report = cache.load_or_build_hierarchy(networks["car"], tmp_path / "cache")
+    assert report["status"] == "built"
+    assert report["reason"] == "verification failed: not a file: up_cost.npy"
+    _, report = cache.load_or_build_hierarchy(networks["car"], tmp_path / "cache")
+    assert report["status"] == "reused"
+
+
+def test_a_timetable_replaced_by_a_folder_is_reported_and_rebuilt(tmp_path, demo_region):
+    from bereikbaarheid.demo.generate import DEMO_PT_DATE
+
+    settings = Settings(pt_date=DEMO_PT_DATE, modes=("walk",))
+    networks, _, _ = cache.load_or_build(demo_region.osm, settings, tmp_path / "cache")
+    cache.load_or_build_timetable([demo_region.gtfs], networks["walk"], settings, tmp_path / "cache")
+    (npz,) = (tmp_path / "cache").glob("*.pt-*.npz")
+    _into_folder(npz)
+    _, report = cache.load_or_build_timetable([demo_region.gtfs], networks["walk"], settings,
+                                              tmp_path / "cache")
+    assert report["status"] == "built"
+    assert report["reason"].startswith("verification failed: unreadable timetable")
+    _, report = cache.load_or_build_timetable([demo_region.gtfs], networks["walk"], settings,
+                                              tmp_path / "cache")
+    assert report["status"] == "reused"

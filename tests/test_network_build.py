@@ -86,6 +86,22 @@ def test_oneway_rules(tmp_path, tags, mode, expected):
         ({"highway": "track", "motor_vehicle": "yes"}, {"walk", "bike", "car"}),
         ({"highway": "pedestrian", "area": "yes"}, set()),
         ({"highway": "construction"}, set()),
+        # ways being built, planned or gone: no access tag opens them
+        ({"highway": "construction", "construction": "residential", "foot": "yes",
+          "bicycle": "yes", "motor_vehicle": "yes"}, set()),
+        ({"highway": "construction", "access": "yes"}, set()),
+        ({"highway": "proposed", "proposed": "cycleway", "bicycle": "designated"}, set()),
+        ({"highway": "proposed", "foot": "yes", "motorcar": "yes"}, set()),
+        ({"highway": "abandoned", "foot": "yes"}, set()),
+        ({"highway": "razed", "bicycle": "yes"}, set()),
+        ({"highway": "disused", "motor_vehicle": "yes"}, set()),
+        ({"highway": "Construction;residential", "foot": "yes"}, set()),
+        # on a road in use, construction=/proposed= describe works or plans
+        ({"highway": "residential", "construction": "minor"}, {"walk", "bike", "car"}),
+        ({"highway": "secondary", "proposed": "primary"}, {"walk", "bike", "car"}),
+        # a platform is walked on when tagged so
+        ({"highway": "platform"}, set()),
+        ({"highway": "platform", "foot": "yes"}, {"walk"}),
         # a Dutch shopping street open to vans at loading hours only
         ({"highway": "pedestrian", "motor_vehicle": "delivery"}, {"walk"}),
         ({"highway": "residential", "access": "delivery"}, set()),
@@ -330,3 +346,36 @@ def test_random_grids_match_networkx(tmp_path_factory, ways):
             reference = nx.single_source_dijkstra_path_length(graph, source, weight="time")
             expected = [reference.get(t, np.inf) for t in network.node_osm_id.tolist()]
             np.testing.assert_allclose(ours[s], expected, rtol=1e-9)
+
+
+@pytest.mark.parametrize("tags", [
+    {"disused:highway": "residential", "foot": "yes"},
+    {"abandoned:highway": "service", "motor_vehicle": "yes"},
+    {"building": "yes", "bicycle": "yes"},
+])
+def test_a_way_without_highway_is_no_road_whatever_its_access_tags(tmp_path, tags):
+    # The PBF reader never takes it, and an OSM XML graph (which holds every
+    # way) keeps it out through the same rule.
+    data = _osm(tmp_path, LINE, [(10, [1, 2, 3], tags), (11, [1, 2], {"highway": "residential"})])
+    assert data.way_id.tolist() == [11]
+    for mode in ("walk", "bike", "car"):
+        assert not _way_rules.access_allowed(tags, mode, ALL), mode
+    assert _way_rules.access_allowed({"route": "ferry", "foot": "yes"}, "walk", ALL)
+
+
+def test_an_osm_xml_graph_keeps_no_way_being_built_or_without_highway(tmp_path):
+    from bereikbaarheid.networks import external
+
+    # Three ways in a row, each opened for walking by foot=yes.
+    xml = tmp_path / "t.osm"
+    xml.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<osm version="0.6">\n'
+        + "".join(f'<node id="{i}" lat="52.0" lon="{5 + i / 1000}"/>\n' for i in (1, 2, 3, 4))
+        + '<way id="10"><nd ref="1"/><nd ref="2"/><tag k="highway" v="residential"/></way>\n'
+        '<way id="11"><nd ref="2"/><nd ref="3"/><tag k="highway" v="construction"/>'
+        '<tag k="foot" v="yes"/></way>\n'
+        '<way id="12"><nd ref="3"/><nd ref="4"/><tag k="disused:highway" v="residential"/>'
+        '<tag k="foot" v="yes"/></way>\n</osm>\n')
+    network = external.network_from_osmnx(external.read_graph(xml, "walk"), "walk", ALL)
+    assert sorted(network.node_osm_id.tolist()) == [1, 2]
+    assert network.stats["edges_unusable"] == 4  # both directions of ways 11 and 12

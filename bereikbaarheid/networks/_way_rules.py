@@ -34,6 +34,18 @@ OPENING_KEYS: dict[str, tuple[str, ...]] = {
     "walk": ("foot",),
 }
 
+# Highway values of a way that is not (or no longer) there to be used: the
+# stages of OSM's lifecycle (``highway=construction`` + ``construction=
+# residential`` is a road being built, closed to all). No access tag opens
+# them. ``disused:highway=*`` and the like carry no ``highway`` key: no road
+# at all. ``construction=*``/``proposed=*`` on an ordinary highway class leave
+# it open: there they mean minor works (``construction=minor``), a planned
+# change or a tag left behind after the works, while the road is in use.
+LIFECYCLE_HIGHWAYS = frozenset({
+    "proposed", "planned", "construction", "disused", "abandoned", "ruins", "razed",
+    "demolished", "destroyed", "removed", "was",
+})
+
 # Modes that may not use a ``motorroad=yes`` way (a Dutch "autoweg" tagged on
 # a primary road) unless ``foot``/``bicycle`` explicitly allow them.
 MOTORROAD_DENIED_MODES = frozenset({"walk", "bike"})
@@ -84,9 +96,15 @@ def access_allowed(tags: Mapping[str, str], mode: str, settings: Settings) -> bo
     cars only with an explicit ``motor_vehicle``/``motorcar`` allowance
     (a plain passenger ferry carries no cars). On a ``motorroad=yes`` way
     walking and cycling are denied unless ``foot``/``bicycle`` allow them.
+    A way without ``highway`` (a ``disused:highway=*`` way, a building in an
+    OSM XML graph) that is no ferry, and a way being built, planned or gone
+    (``LIFECYCLE_HIGHWAYS``), is usable by no mode, whatever its access tags.
     """
     ferry = tags.get("route") == "ferry"
-    if not ferry and tags.get("area") == "yes":
+    highway = _first_value(tags.get("highway"))
+    if not ferry and (tags.get("area") == "yes" or highway is None):
+        return False
+    if highway in LIFECYCLE_HIGHWAYS:
         return False
     verdict = None
     for key in ACCESS_KEYS[mode]:

@@ -6,8 +6,9 @@ import hashlib
 import json
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .. import _io
+from .. import _io, _progress
 from ..config import Settings
 from ..errors import InputError
 from ..sources import gtfs as gtfs_source, osm as osm_source
@@ -93,6 +94,13 @@ def load_or_build(
     cache, and a consumer that writes into an array changes its own copy,
     never the cache.
 
+    Runs sharing a cache folder build an entry once: the building run holds
+    a lock on it (:func:`_entry_lock`), a run needing the same entry waits
+    and then reuses it; different entries build in parallel. A damaged
+    entry (a file replaced by a folder or the reverse, a truncated file,
+    garbage) reads as "verification failed" and is replaced. Temporary files
+    of killed runs are removed (:func:`bereikbaarheid._io.clean_stale`).
+
     Parameters
     ----------
     pbf_path
@@ -140,40 +148,79 @@ def load_or_build(
         "settings_sha256": settings.digest(*FACILITY_SETTINGS),
     }
 
+    _io.clean_stale(cache_dir)
     networks: dict[str, RoadNetwork] = {}
     report: dict[str, Any] = {}
-    for mode in modes:
-        folder, sidecar = _mode_paths(cache_dir, stem, mode)
-        network, reason = _load_network(folder, sidecar, identity[mode])
-        if network is None:
-            report[mode] = {"status": "built", "reason": reason}
-            if reason != "no cache":
-                logger.info(f"cached {mode} network not used ({reason}); rebuilding")
-        else:
-            logger.info(f"reusing cached {mode} network from {folder}")
-            networks[mode] = network
-            report[mode] = {"status": "reused"}
     facilities_path, facilities_sidecar = _facility_paths(cache_dir, stem)
-    facilities, reason = _load_facilities(facilities_path, facilities_sidecar, facility_identity)
-    report["facilities"] = (
-        {"status": "reused"} if facilities is not None else {"status": "built", "reason": reason}
-    )
 
+    def load(mode_list: Iterable[str], load_facilities: bool) -> gpd.GeoDataFrame | None:
+        """Load what verifies into ``networks``, reporting each entry."""
+        for mode in mode_list:
+            folder, sidecar = _mode_paths(cache_dir, stem, mode)
+            network, reason = _load_network(folder, sidecar, identity[mode])
+            if network is None:
+                report[mode] = {"status": "built", "reason": reason}
+            else:
+                logger.info(f"reusing cached {mode} network from {folder}")
+                networks[mode] = network
+                report[mode] = {"status": "reused"}
+        if not load_facilities:
+            return None
+        found, reason = _load_facilities(facilities_path, facilities_sidecar, facility_identity)
+        report["facilities"] = (
+            {"status": "reused"} if found is not None else {"status": "built", "reason": reason}
+        )
+        return found
+
+    facilities = load(modes, True)
     missing = [mode for mode in modes if mode not in networks]
     if missing or facilities is None:
-        osm = osm_source.read_osm(pbf_path, settings)
-        report["osm"] = osm.report
-        for mode in missing:
-            network = build.build_network(osm, mode, settings)
-            folder, sidecar = _mode_paths(cache_dir, stem, mode)
-            _store_network(network, folder, sidecar, identity[mode])
-            networks[mode] = network
+        sidecars = [_mode_paths(cache_dir, stem, mode)[1] for mode in missing]
         if facilities is None:
-            facilities = osm.facilities
-            _store_facilities(facilities, facilities_path, facilities_sidecar, facility_identity)
+            sidecars.append(facilities_sidecar)
+        with _entry_locks(sidecars):
+            # A run that held a lock may have stored the entries meanwhile.
+            found = load(missing, facilities is None)
+            facilities = found if facilities is None else facilities
+            missing = [mode for mode in missing if mode not in networks]
+            for mode in missing:
+                if report[mode]["reason"] != "no cache":
+                    logger.info(f"cached {mode} network not used ({report[mode]['reason']}); "
+                                "rebuilding")
+            if missing or facilities is None:
+                osm = osm_source.read_osm(pbf_path, settings)
+                report["osm"] = osm.report
+                for mode in missing:
+                    network = build.build_network(osm, mode, settings)
+                    folder, sidecar = _mode_paths(cache_dir, stem, mode)
+                    _store_network(network, folder, sidecar, identity[mode])
+                    networks[mode] = network
+                if facilities is None:
+                    facilities = osm.facilities
+                    _store_facilities(facilities, facilities_path, facilities_sidecar,
+                                      facility_identity)
     for mode in modes:
         report[mode]["stats"] = networks[mode].stats
     return {mode: networks[mode] for mode in modes}, facilities, report
+
+
+@contextmanager
+def _entry_lock(sidecar: Path) -> Iterator[None]:
+    """Hold the lock of the cache entry whose sidecar is ``sidecar``: the
+    file ``.{entry}.lock`` beside it."""
+    _io.make_dirs(sidecar.parent)
+    with _io.locked(sidecar.with_name(f".{sidecar.stem}.lock")):
+        yield
+
+
+@contextmanager
+def _entry_locks(sidecars: Iterable[Path]) -> Iterator[None]:
+    """Hold the locks of several entries, taken in name order so that two
+    runs needing overlapping sets never wait for each other in a circle."""
+    with ExitStack() as stack:
+        for sidecar in sorted(set(sidecars)):
+            stack.enter_context(_entry_lock(sidecar))
+        yield
 
 
 def _mode_paths(cache_dir: Path, stem: str, mode: str) -> tuple[Path, Path]:
@@ -199,9 +246,12 @@ def _identity_mismatch(stored: dict[str, Any], wanted: dict[str, Any]) -> str | 
 
 def _read_sidecar(sidecar: Path) -> dict[str, Any] | str:
     try:
-        return json.loads(sidecar.read_text())
+        meta = json.loads(sidecar.read_text())
     except (OSError, ValueError) as exc:
         return f"verification failed: unreadable sidecar ({exc})"
+    if not isinstance(meta, dict):
+        return "verification failed: unreadable sidecar (not a JSON object)"
+    return meta
 
 
 def _matching_sidecar(sidecar: Path, wanted: dict[str, Any]
@@ -222,10 +272,16 @@ def _verified_sidecar(path: Path, sidecar: Path, wanted: dict[str, Any], what: s
                       ) -> tuple[dict[str, Any] | None, str]:
     """The sidecar of a one-file cache entry whose identity and checksum match,
     or why not."""
-    if not path.exists():
+    if not os.path.lexists(path):
         return None, "no cache"
     meta, reason = _matching_sidecar(sidecar, wanted)
-    if meta is not None and _io.file_digest(path) != meta.get("sha256"):
+    if meta is None:
+        return None, reason
+    try:
+        digest = _io.file_digest(path)
+    except OSError as exc:
+        return None, f"verification failed: unreadable {what} ({exc})"
+    if digest != meta.get("sha256"):
         return None, f"verification failed: stored {what} do not match their checksum"
     return meta, reason
 
@@ -273,8 +329,16 @@ def _load_arrays(folder: Path, sidecar: Path, wanted: dict[str, Any], dtypes: di
     names = list(dtypes)
     missing = [name for name in names if not (folder / f"{name}.npy").is_file()]
     if missing:
+        # A folder (or anything else) standing where an array file belongs.
+        others = [name for name in missing if os.path.lexists(folder / f"{name}.npy")]
+        if others:
+            return None, meta, ("verification failed: not a file: "
+                                f"{', '.join(f'{name}.npy' for name in others)}")
         return None, meta, f"verification failed: array file(s) missing: {', '.join(missing)}"
-    digests = _array_digests(folder, names)
+    try:
+        digests = _array_digests(folder, names)
+    except OSError as exc:
+        return None, meta, f"verification failed: unreadable arrays ({exc})"
     try:
         stored = meta["array_sha256"]
         damaged = [name for name in names if digests[name] != stored[name]]
@@ -310,7 +374,7 @@ def _store_network(network: RoadNetwork, folder: Path, sidecar: Path,
     _store_arrays({name: getattr(network, name) for name in RoadNetwork.ARRAYS}, folder,
                   sidecar, identity, mode=network.mode, crs=network.crs, stats=network.stats)
     # A cache of format 2 kept the same network as one .npz; it is dead weight now.
-    folder.with_suffix(".npz").unlink(missing_ok=True)
+    _io.remove(folder.with_suffix(".npz"))
 
 
 def _store_arrays(arrays: dict[str, np.ndarray], folder: Path, sidecar: Path,
@@ -323,8 +387,11 @@ def _store_arrays(arrays: dict[str, np.ndarray], folder: Path, sidecar: Path,
     """
     # np.asarray keeps 0-d arrays 0-d (np.ascontiguousarray makes them 1-d).
     arrays = {name: np.asarray(a, order="C") for name, a in arrays.items()}
+    _io.make_way(folder, directory=True)
+    _io.clean_stale(folder)
     digests = {}
     for name, array in arrays.items():
+        _io.make_way(folder / f"{name}.npy")
         with _io.atomic_path(folder / f"{name}.npy") as tmp:
             with open(tmp, "wb") as f:
                 np.save(f, array, allow_pickle=False)
@@ -332,6 +399,7 @@ def _store_arrays(arrays: dict[str, np.ndarray], folder: Path, sidecar: Path,
     meta = _sidecar_meta(identity, sha256=_entry_digest(digests))
     meta.update(extra, arrays={name: [list(a.shape), str(a.dtype)] for name, a in arrays.items()},
                 array_sha256=digests)
+    _io.make_way(sidecar)
     with _io.atomic_open(sidecar, "w") as f:
         json.dump(meta, f, indent=1, sort_keys=True)
 
@@ -347,7 +415,8 @@ def load_or_build_hierarchy(network: RoadNetwork, cache_dir: str | Path
     the graph's arrays (so any change to the network builds a new one) and
     the layout version :data:`bereikbaarheid.kernels.ch.HIERARCHY_FORMAT`,
     and verified like a network (every array file's SHA-256, shapes, dtypes,
-    then the hierarchy's own consistency checks).
+    then the hierarchy's own consistency checks); runs sharing the cache
+    build it once, as :func:`load_or_build` does.
 
     Returns
     -------
@@ -367,25 +436,42 @@ def load_or_build_hierarchy(network: RoadNetwork, cache_dir: str | Path
     folder = Path(cache_dir) / f"hierarchy.{network.mode}.{digest[:16]}.arrays"
     sidecar = folder.with_suffix(".json")
     dtypes = {name: str(dtype) for name, dtype in _HIERARCHY_DTYPES.items()}
-    arrays, _, reason = _load_arrays(folder, sidecar, identity, dtypes)
-    if arrays is not None:
-        try:
-            h = ch.Hierarchy.from_arrays(arrays)
-            if h.n == network.n_nodes:
-                return h, {"status": "reused", "shortcuts": h.shortcuts}
-            reason = "verification failed: node count differs"
-        except ValueError as exc:
-            reason = f"verification failed: {exc}"
-    logger.info(f"contraction hierarchy of the {network.mode} network "
-                  f"({network.n_nodes:,} nodes)")
-    h = ch.build_hierarchy(*rev)
-    _store_arrays(h.to_arrays(), folder, sidecar, identity, mode=network.mode)
+    _io.clean_stale(Path(cache_dir))
+    h, reason = _load_hierarchy(folder, sidecar, identity, dtypes, network.n_nodes)
+    if h is not None:
+        return h, {"status": "reused", "shortcuts": h.shortcuts}
+    with _entry_lock(sidecar):
+        # A run that held the lock may have stored it meanwhile.
+        h, reason = _load_hierarchy(folder, sidecar, identity, dtypes, network.n_nodes)
+        if h is not None:
+            return h, {"status": "reused", "shortcuts": h.shortcuts}
+        logger.info(f"contraction hierarchy of the {network.mode} network "
+                    f"({network.n_nodes:,} nodes)")
+        h = _progress.watch(lambda counter: ch.build_hierarchy(*rev, progress=counter),
+                            desc=f"contraction hierarchy ({network.mode})",
+                            total=network.n_nodes, unit=" nodes")
+        _store_arrays(h.to_arrays(), folder, sidecar, identity, mode=network.mode)
     report = {"status": "built", "reason": reason, "build_s": round(h.build_s, 1),
               "shortcuts": h.shortcuts}
     # Continue on the memory-mapped files, as a reusing run would: the pages a
     # query never touches (the lengths, for counts) then take no memory.
     arrays, _, _ = _load_arrays(folder, sidecar, identity, dtypes)
     return (h if arrays is None else ch.Hierarchy.from_arrays(arrays)), report
+
+
+def _load_hierarchy(folder: Path, sidecar: Path, identity: dict[str, Any],
+                    dtypes: dict[str, str], n_nodes: int) -> tuple[ch.Hierarchy | None, str]:
+    """The stored hierarchy when it verifies and has ``n_nodes`` nodes, else None and why."""
+    arrays, _, reason = _load_arrays(folder, sidecar, identity, dtypes)
+    if arrays is None:
+        return None, reason
+    try:
+        h = ch.Hierarchy.from_arrays(arrays)
+    except ValueError as exc:
+        return None, f"verification failed: {exc}"
+    if h.n != n_nodes:
+        return None, "verification failed: node count differs"
+    return h, "reused"
 
 
 def _search_graph(network: RoadNetwork) -> tuple[np.ndarray, ...]:
@@ -420,9 +506,11 @@ def _load_facilities(path: Path, sidecar: Path, wanted: dict[str, Any]
 
 def _store_facilities(facilities: gpd.GeoDataFrame, path: Path, sidecar: Path,
                       identity: dict[str, Any]) -> None:
+    _io.make_way(path)
     with _io.atomic_path(path) as tmp:
         facilities.to_parquet(tmp, index=False)
         digest = _io.file_digest(tmp)
+    _io.make_way(sidecar)
     with _io.atomic_open(sidecar, "w") as f:
         json.dump(_sidecar_meta(identity, sha256=digest), f, indent=1, sort_keys=True)
 
@@ -448,7 +536,8 @@ def load_or_build_timetable(
     The key holds the SHA-256 of every feed, a digest of the walk network's
     arrays, the transit settings, the clipping area and the code that builds
     timetables; a stored entry is also checked against its own checksum and
-    :meth:`Timetable.validate`. Each analysis date has its own entry.
+    :meth:`Timetable.validate`. Each analysis date has its own entry. Runs
+    sharing the cache build it once, as :func:`load_or_build` does.
 
     Returns
     -------
@@ -463,7 +552,7 @@ def load_or_build_timetable(
         if not p.exists():
             raise InputError(p, "GTFS feed not found; expected a .zip file or a folder of .txt files")
     code = hashlib.sha256()
-    for module in (gtfs_source, timetable, transit):
+    for module in (gtfs_source, gtfs_source._gtfs_text, gtfs_source._gtfs_parse, timetable, transit):
         code.update(Path(module.__file__).read_bytes())
     identity = {
         "version": f"{CACHE_FORMAT_VERSION}/{_package_version()}+{code.hexdigest()[:16]}",
@@ -476,46 +565,64 @@ def load_or_build_timetable(
     stem = "+".join(p.name.removesuffix(".zip") for p in paths)
     npz = Path(cache_dir) / f"{stem}.pt-{settings.pt_date}.npz"
     sidecar = npz.with_suffix(".json")
-    meta, reason = _verified_sidecar(npz, sidecar, identity, "timetable")
-    if meta is not None:
-        loaded = _load_timetable(npz, meta)
-        if isinstance(loaded, timetable.Timetable):
-            logger.info(f"reusing cached timetable from {npz}")
-            return loaded, dict(meta["report"], status="reused")
-        reason = loaded
+    _io.clean_stale(Path(cache_dir))
+    loaded, reason = _load_timetable(npz, sidecar, identity)
+    if loaded is None:
+        with _entry_lock(sidecar):
+            # A run that held the lock may have stored it meanwhile.
+            loaded, reason = _load_timetable(npz, sidecar, identity)
+            if loaded is None:
+                return _build_timetable(paths, walk, settings, area, npz, sidecar, identity,
+                                        reason)
+    logger.info(f"reusing cached timetable from {npz}")
+    return loaded[0], dict(loaded[1], status="reused")
+
+
+def _build_timetable(paths: list[Path], walk: RoadNetwork, settings: Settings, area,
+                     npz: Path, sidecar: Path, identity: dict[str, Any], reason: str
+                     ) -> tuple[timetable.Timetable, dict[str, Any]]:
+    """Build the timetable and store it as ``npz`` with its sidecar."""
     if reason != "no cache":
         logger.info(f"cached timetable not used ({reason}); rebuilding")
     tt, report = transit.build_transit(paths, walk, settings, area=area)
     arrays = {name: getattr(tt, name) for name in timetable.Timetable.ARRAYS}
     arrays.update({name: np.asarray(getattr(tt, name), dtype=str)
                    for name in timetable.Timetable.LABELS})
+    _io.make_way(npz)
     with _io.atomic_path(npz) as tmp:
         with open(tmp, "wb") as f:
             np.savez(f, **arrays)
         digest = _io.file_digest(tmp)
     stored = _sidecar_meta(identity, sha256=digest)
     stored.update(service_date=tt.service_date, stats=tt.stats, report=_jsonable(report))
+    _io.make_way(sidecar)
     with _io.atomic_open(sidecar, "w") as f:
         json.dump(stored, f, indent=1, sort_keys=True)
     return tt, dict(report, status="built", reason=reason)
 
 
-def _load_timetable(npz: Path, meta: dict[str, Any]) -> timetable.Timetable | str:
-    """The stored timetable, or why it cannot be used."""
+def _load_timetable(npz: Path, sidecar: Path, identity: dict[str, Any]
+                    ) -> tuple[tuple[timetable.Timetable, dict[str, Any]] | None, str]:
+    """The stored timetable and its build report when the entry verifies,
+    else None and why."""
+    meta, reason = _verified_sidecar(npz, sidecar, identity, "timetable")
+    if meta is None:
+        return None, reason
     names = (*timetable.Timetable.ARRAYS, *timetable.Timetable.LABELS)
     try:
         with np.load(npz, allow_pickle=False) as data:
             arrays = {name: data[name] for name in names}
     except (OSError, ValueError, KeyError) as exc:
-        return f"verification failed: unreadable arrays ({exc})"
+        return None, f"verification failed: unreadable arrays ({exc})"
     for name in timetable.Timetable.LABELS:
         arrays[name] = arrays[name].astype(object)
     try:
         tt = timetable.Timetable(service_date=meta["service_date"], stats=meta["stats"], **arrays)
         tt.validate()
+        report = dict(meta["report"])
     except (KeyError, TypeError, ValueError) as exc:
-        return f"verification failed: {exc}"
-    return tt
+        return None, f"verification failed: {exc}"
+    return (tt, report), "reused"
 
 
 def _feed_digest(path: Path) -> str:

@@ -332,7 +332,8 @@ def load_or_build_external(
     format, the package version with a digest of the network-building code
     (this module included) and the OSMnx version; a stored entry is also
     checked against its own checksum, shapes, dtypes and
-    ``RoadNetwork.validate``, exactly as :func:`cache.load_or_build` does.
+    ``RoadNetwork.validate``, and built once by runs sharing the cache,
+    exactly as :func:`cache.load_or_build` does.
 
     Parameters
     ----------
@@ -371,16 +372,21 @@ def load_or_build_external(
     # the same stem.
     arrays = Path(cache_dir) / f"{path.name}.external.{mode}.arrays"
     sidecar = arrays.with_suffix(".json")
+    _io.clean_stale(Path(cache_dir))
     network, reason = cache._load_network(arrays, sidecar, identity)
-    if network is not None:
-        logger.info(f"reusing cached {mode} network from {arrays}")
-        return network, {"status": "reused", "stats": network.stats, "source": str(path)}
-    if reason != "no cache":
-        logger.info(f"cached {mode} network not used ({reason}); rebuilding")
-    network = network_from_osmnx(read_graph(path, mode), mode, settings)
-    cache._store_network(network, arrays, sidecar, identity)
-    return network, {"status": "built", "reason": reason, "stats": network.stats,
-                     "source": str(path)}
+    if network is None:
+        with cache._entry_lock(sidecar):
+            # A run that held the lock may have stored it meanwhile.
+            network, reason = cache._load_network(arrays, sidecar, identity)
+            if network is None:
+                if reason != "no cache":
+                    logger.info(f"cached {mode} network not used ({reason}); rebuilding")
+                network = network_from_osmnx(read_graph(path, mode), mode, settings)
+                cache._store_network(network, arrays, sidecar, identity)
+                return network, {"status": "built", "reason": reason, "stats": network.stats,
+                                 "source": str(path)}
+    logger.info(f"reusing cached {mode} network from {arrays}")
+    return network, {"status": "reused", "stats": network.stats, "source": str(path)}
 
 
 def _node_id(key: Any) -> int:

@@ -193,6 +193,7 @@ def fetch(
     chosen = _select(catalogue, names)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    _io.clean_stale(folder)  # temporary files of an interrupted download
     return [_fetch_one(source, folder, progress=progress, timeout_s=timeout_s)
             for source in chosen]
 
