@@ -286,3 +286,47 @@ def check_writable_folder(folder: str | Path, what: str) -> None:
     except OSError as exc:
         raise InputError(folder, f"cannot write in the {what} folder: "
                                  f"{exc.strerror or exc}; expected a writable folder") from None
+
+
+def read_toml(path: str | Path, expected: str) -> dict:
+    """A TOML file as a dict, every failure an :class:`InputError` naming the
+    file: missing, a folder, unreadable, not UTF-8 (with the line of the first
+    such byte) or not TOML (with the line and column). ``expected`` says
+    what the file should be (``"a scenario TOML file"``)."""
+    import tomllib
+
+    from .errors import InputError
+
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(path, f"file not found; expected {expected}") from None
+    except IsADirectoryError:
+        raise InputError(path, f"is a folder; expected {expected}") from None
+    except OSError as exc:
+        raise InputError(path, f"cannot read: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise InputError(path, f"line {line}: byte 0x{raw[exc.start]:02x} is not UTF-8; "
+                               f"expected {expected} in UTF-8") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(path, f"not valid TOML: {exc}; expected {expected}") from None
+
+
+# A name that becomes a folder (a region's profile, a scenario's): letters,
+# digits, '.', '_' and '-', not hidden, and without the '@' that joins a
+# region and its scenario.
+_FOLDER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+def folder_name_problem(name: object) -> str | None:
+    """Why ``name`` cannot name a profile folder, or None when it can."""
+    if isinstance(name, str) and _FOLDER_NAME.fullmatch(name):
+        return None
+    return (f"{name!r} cannot name a folder; expected letters, digits, '.', '_' and '-', "
+            "at most 64, starting with a letter or digit")

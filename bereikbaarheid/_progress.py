@@ -39,12 +39,13 @@ def is_quiet() -> bool:
 
 
 def bar(iterable: Iterable[T] | None = None, *, desc: str, total: int | None = None,
-        unit: str = "it"):
-    """A tqdm progress bar on stderr, disabled unless bars are shown."""
+        unit: str = "it", unit_scale: bool = False):
+    """A tqdm progress bar on stderr, disabled unless bars are shown;
+    ``unit_scale`` shows large counts as k, M, G (for bytes)."""
     from tqdm import tqdm  # only a run that shows progress pays for the import
 
-    return tqdm(iterable, desc=desc, total=total, unit=unit, disable=is_quiet(),
-                leave=False, file=sys.stderr, dynamic_ncols=True)
+    return tqdm(iterable, desc=desc, total=total, unit=unit, unit_scale=unit_scale,
+                disable=is_quiet(), leave=False, file=sys.stderr, dynamic_ncols=True)
 
 
 def watch(work: Callable[[np.ndarray], T], *, desc: str, total: int, unit: str) -> T:

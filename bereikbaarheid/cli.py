@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import errno
 import logging
 import os
 import sys
@@ -92,8 +93,9 @@ def _failure(exc: BaseException, debug: bool) -> int:
         where = exc.filename if exc.filename is not None else "(unknown file)"
         # numpy reports a short write (a full disk) without an errno.
         reason = exc.strerror or f"{exc} (is the disk full?)"
-        print(f"error: {where}: {reason}; expected a readable input and a writable "
-              "output and cache folder with free space", file=sys.stderr)
+        expected = _OS_EXPECTED.get(exc.errno, "a readable input, and a writable output "
+                                               "and cache folder with free space")
+        print(f"error: {where}: {reason}; expected {expected}", file=sys.stderr)
         return EXIT_USAGE
     if isinstance(exc, MemoryError):
         _debug_traceback(exc, debug)
@@ -105,6 +107,18 @@ def _failure(exc: BaseException, debug: bool) -> int:
     print(f"error: internal error (a bug): {type(exc).__name__}: {exc}; rerun with --debug "
           "for the traceback and report it", file=sys.stderr)
     return EXIT_BUG
+
+
+# What a path should have been, by the system's error.
+_OS_EXPECTED: dict[int, str] = {
+    errno.ENOSPC: "free space on the disk", errno.EDQUOT: "free space within the quota",
+    errno.EFBIG: "a file within the size the system allows",
+    errno.EROFS: "a folder on a writable file system",
+    errno.EACCES: "permission to read it (and to write in the output and cache folders)",
+    errno.EPERM: "permission to read it (and to write in the output and cache folders)",
+    errno.EEXIST: "a folder, not a file", errno.ENOTDIR: "a folder, not a file",
+    errno.EISDIR: "a file, not a folder", errno.ENOENT: "a file or folder that exists",
+}
 
 
 def _interrupted(exc: BaseException | None) -> bool:
@@ -196,6 +210,16 @@ def _demo_scale(text: str) -> float:
     return value
 
 
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"{text} is outside the range 0 to 4,294,967,295")
+    return value
+
+
 def _iso_date(text: str) -> str:
     try:
         return datetime.date.fromisoformat(text).isoformat()
@@ -236,7 +260,8 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
     demo = command("demo", help="generate the built-in demo region and profile it")
     demo.add_argument("--folder", type=Path, default=Path("demo_region"),
                       help="where the demo inputs are written (default: demo_region)")
-    demo.add_argument("--seed", type=int, default=2024, help="generator seed (default: 2024)")
+    demo.add_argument("--seed", type=_seed, default=2024,
+                      help="generator seed, 0 to 2**32 - 1 (default: 2024)")
     demo.add_argument("--scale", type=_demo_scale, default=1.0,
                       help="area multiplier, 1 to 200; 33 gives about 1.1 million road nodes")
     demo.add_argument("--facilities", choices=("csv", "osm"), default="csv",

@@ -20,8 +20,9 @@ from pydantic import (BaseModel, BeforeValidator, ConfigDict, ValidationError, f
                       model_validator)
 from pydantic.dataclasses import dataclass
 
+from . import _io
 from ._schema import as_tuple, bounded, closest, describe_errors, listed, type_name
-from .errors import ConfigError, InputError
+from .errors import ConfigError
 
 ROAD_MODES: tuple[str, ...] = ("walk", "bike", "car")
 TRANSIT_MODE = "pt"
@@ -635,27 +636,8 @@ def read_run_file(path: str | Path) -> tuple[RunFile, Settings]:
         A key is unknown, missing or of the wrong type, or a setting is
         invalid; the error names the file and the key.
     """
-    import tomllib
-
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(path, "configuration file not found") from None
-    except IsADirectoryError:
-        raise InputError(path, "is a folder; expected a TOML configuration file") from None
-    except OSError as exc:
-        raise InputError(path, f"cannot read: {exc.strerror}") from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[:exc.start].count(b"\n") + 1
-        raise InputError(path, f"line {line}: byte 0x{raw[exc.start]:02x} is not UTF-8; "
-                               "expected a UTF-8 text file (TOML)") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(path, f"not valid TOML: {exc}") from None
+    data = _io.read_toml(path, "a TOML run configuration")
     try:
         tables = RunFile.model_validate(data)
     except ValidationError as exc:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import platform
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata
@@ -26,8 +25,6 @@ from .sources import boundaries, facilities as facility_source, grid as grid_sou
 
 logger = logging.getLogger(__name__)
 
-# A region's name is its profile folder: no separators, no leading dot.
-_FOLDER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _PACKAGES = ("bereikbaarheid", "numpy", "scipy", "pandas", "numba", "geopandas",
              "shapely", "pyogrio", "pyproj", "pyarrow", "osmium")
 
@@ -98,10 +95,9 @@ class RunConfig:
     source: Path | None = None
 
     def __post_init__(self) -> None:
-        if not _FOLDER_NAME.fullmatch(str(self.region)):
-            raise ConfigError(f"{self.region!r} cannot name a profile folder; expected "
-                              "letters, digits, '-', '_' and '.', starting with a letter "
-                              "or digit", key="region name")
+        problem = _io.folder_name_problem(self.region)
+        if problem:
+            raise ConfigError(problem, key="region name")
         # Paths may be given as text from Python.
         for name in ("osm", "grid", "municipalities", "output_dir", "cache_dir"):
             setattr(self, name, Path(getattr(self, name)))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -165,3 +166,56 @@ def test_ctrl_c_exits_130_without_a_traceback_and_keeps_the_profile(config, tmp_
     assert leftovers == []
     manifest = json.loads((out / "demo" / "manifest.json").read_text())
     assert manifest["settings"]["modes"] == ["car"]
+
+
+def test_a_full_disk_is_one_error_line_and_keeps_the_profile(config, tmp_path):
+    """A write that the system refuses (here: a file size limit, as a full
+    disk would) ends in exit 2 naming the path, the earlier profile intact."""
+    out, cache = tmp_path / "p", tmp_path / "c"
+    args = [str(BIN), "run", str(config), "--output", str(out), "--cache", str(cache), "-q"]
+    assert subprocess.run(args, capture_output=True).returncode == 0
+    before = {p.name: p.read_bytes() for p in (out / "demo").iterdir()}
+    limit = max(len(data) for data in before.values()) // 2
+
+    def small_files():
+        import resource
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    done = subprocess.run(args, capture_output=True, text=True, preexec_fn=small_files)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    assert done.stderr.startswith(f"error: {out / 'demo'}") and "File too large" in done.stderr
+    assert {p.name: p.read_bytes() for p in (out / "demo").iterdir()} == before
+    assert [p.name for p in out.iterdir()] == ["demo"]
+
+
+def _read_only_mounts_work() -> bool:
+    """Whether this machine lets the tests mount a folder read-only in a
+    mount namespace of their own (root in a container usually may)."""
+    probe = subprocess.run(["unshare", "-m", "sh", "-c",
+                            "mount --bind /tmp /tmp && mount -o remount,ro,bind /tmp"],
+                           capture_output=True)
+    return probe.returncode == 0
+
+
+@pytest.mark.skipif(not shutil.which("unshare") or not _read_only_mounts_work(),
+                    reason="no read-only bind mounts here (needs unshare and mount rights)")
+@pytest.mark.parametrize("which", ["output", "cache"])
+def test_a_read_only_folder_is_refused_before_the_work(config, tmp_path, which):
+    """A read-only output or cache folder (a real read-only mount, which also
+    stops root) is named before any input is read; the profile stays."""
+    folders = {"output": tmp_path / "p", "cache": tmp_path / "c"}
+    args = [str(BIN), "run", str(config), "--output", str(folders["output"]),
+            "--cache", str(folders["cache"])]
+    assert subprocess.run([*args, "-q"], capture_output=True).returncode == 0
+    before = {p.name: p.read_bytes() for p in (folders["output"] / "demo").iterdir()}
+    folder = folders[which]
+    script = (f'mount --bind "{folder}" "{folder}" && '
+              f'mount -o remount,ro,bind "{folder}" && exec "$@"')
+    done = subprocess.run(["unshare", "-m", "sh", "-c", script, "sh", *args],
+                          capture_output=True, text=True)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.splitlines() == [
+        f"error: {folder}: cannot write in the {which} folder: Read-only file system; "
+        "expected a writable folder"]
+    assert {p.name: p.read_bytes() for p in (folders["output"] / "demo").iterdir()} == before

@@ -56,7 +56,7 @@ def test_a_bad_setting_names_the_file_the_key_and_what_was_expected(tmp_path, li
     (GOOD.replace('grid = "g.gpkg"\n', ""), "[inputs] grid", "missing; it is required"),
     ('[inputs]\nosm = "a"\ngrid = "g"\nmunicipalities = "m"\n', "[region]", "missing table"),
     (GOOD.replace('name = "x"', 'name = "../elsewhere"'), "region name",
-     "cannot name a profile folder"),
+     "'../elsewhere' cannot name a folder; expected letters, digits"),
     (GOOD + "[inputs.networks]\nferry = 'f.graphml'\n", "[inputs] networks.ferry",
      "expected one of 'walk', 'bike' or 'car'"),
     (GOOD + "[settings]\nsettings = 1\n", "settings", "unknown setting"),
@@ -77,7 +77,7 @@ def test_a_file_that_is_not_utf8_names_the_line(tmp_path):
 
 
 def test_a_folder_given_as_the_configuration_is_named(tmp_path):
-    with pytest.raises(InputError, match="is a folder; expected a TOML configuration file"):
+    with pytest.raises(InputError, match="is a folder; expected a TOML run configuration"):
         read_run_file(tmp_path)
 
 

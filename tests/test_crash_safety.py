@@ -258,6 +258,17 @@ def _digest(arrays: dict[str, np.ndarray]) -> dict[str, str]:
             for name, a in arrays.items()}
 
 
+def _together(target, args: tuple, results) -> list:
+    """Run ``target(*args)`` in two processes at once; what each put in ``results``."""
+    runs = [SPAWN.Process(target=target, args=args) for _ in range(2)]
+    for run in runs:
+        run.start()
+    for run in runs:
+        run.join(300)
+        assert run.exitcode == 0
+    return [results.get(timeout=10) for _ in runs]
+
+
 def _one_run(osm: Path, gtfs: Path, cache_dir: Path, barrier, results) -> None:
     """Load or build every cache entry of the demo region, starting together
     with the other run; report statuses and array digests."""
@@ -283,15 +294,8 @@ def _one_run(osm: Path, gtfs: Path, cache_dir: Path, barrier, results) -> None:
 @pytest.mark.slow
 def test_two_runs_sharing_a_cache_build_each_entry_once_and_agree(tmp_path, demo_region):
     barrier, results = SPAWN.Barrier(2), SPAWN.Queue()
-    runs = [SPAWN.Process(target=_one_run, args=(demo_region.osm, demo_region.gtfs,
-                                                  tmp_path / "cache", barrier, results))
-            for _ in range(2)]
-    for run in runs:
-        run.start()
-    for run in runs:
-        run.join(300)
-        assert run.exitcode == 0
-    answers = [results.get(timeout=10) for _ in runs]
+    answers = _together(_one_run, (demo_region.osm, demo_region.gtfs, tmp_path / "cache",
+                                   barrier, results), results)
     (_, first, first_digests), (_, second, second_digests) = answers
     assert set(first) == {"walk", "bike", "car", "facilities", "hierarchy", "timetable"}
     for entry in first:
@@ -419,15 +423,8 @@ def test_a_damaged_clipped_file_is_clipped_again(tmp_path, demo_region):
 @pytest.mark.slow
 def test_two_runs_sharing_a_cache_clip_each_file_once(tmp_path, demo_region):
     barrier, results = SPAWN.Barrier(2), SPAWN.Queue()
-    runs = [SPAWN.Process(target=_clip_together,
-                          args=(demo_region, tmp_path / "cache", barrier, results))
-            for _ in range(2)]
-    for run in runs:
-        run.start()
-    for run in runs:
-        run.join(300)
-        assert run.exitcode == 0
-    first, second = (results.get(timeout=10) for _ in runs)
+    first, second = _together(_clip_together, (demo_region, tmp_path / "cache", barrier,
+                                               results), results)
     assert set(first) == {"osm", "gtfs:gtfs.zip"}
     for key in first:
         assert sorted([first[key], second[key]]) == ["clipped", "reused"], key

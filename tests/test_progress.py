@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 import numpy as np
 import pytest
@@ -36,16 +37,28 @@ def test_the_hierarchy_build_shows_its_nodes_and_builds_the_same(demo_region, tm
     err = capsys.readouterr().err
     assert report["status"] == "built"
     assert "contraction hierarchy (car)" in err
-    # The bar counts contracted nodes out of all (its last frame may be cleared
-    # before it is drawn, so any count above 0 shows it ran).
-    counts = [int(n) for n in re.findall(rf"(\d+)/{car.n_nodes} ", err)]
-    assert counts and max(counts) > 0
+    # The kernel counts every node it contracts.
+    counter = np.zeros(1, dtype=np.int64)
+    ch.build_hierarchy(*cache._search_graph(car), progress=counter)
+    assert counter[0] == car.n_nodes
     # Watching the count changes nothing: the same hierarchy as without a bar.
     show_progress(False)
     plain = ch.build_hierarchy(*cache._search_graph(car))
     for name, array in plain.to_arrays().items():
         if name != "build_s":
             assert np.array_equal(array, built.to_arrays()[name]), name
+
+
+def test_the_watch_shows_the_count_the_work_writes(bars, capsys):
+    def work(counter):
+        for i in range(1, 5):
+            counter[0] = i * 250
+            time.sleep(0.3)
+        return "done"
+
+    assert _progress.watch(work, desc="counting", total=1000, unit=" nodes") == "done"
+    counts = [int(n) for n in re.findall(r"(\d+)/1000 ", capsys.readouterr().err)]
+    assert 0 < max(counts) <= 1000 and counts == sorted(counts)
 
 
 def test_a_failing_kernel_raises_through_the_watch(bars):
@@ -71,3 +84,13 @@ def test_a_run_shows_its_long_steps(demo_region, tmp_path, capsys, bars):
     for step in ("reading demo.osm.pbf", "contraction hierarchy (car)", "travel times",
                  "capacity"):
         assert step in err, step
+
+
+def test_a_large_gtfs_file_shows_its_bytes(demo_region, capsys, bars, monkeypatch):
+    from bereikbaarheid.sources import _gtfs_text, gtfs
+
+    monkeypatch.setattr(_gtfs_text, "_PROGRESS_BYTES", 100_000)  # the demo's is 179 kB
+    report = gtfs.validate_gtfs([demo_region.gtfs], service_date="2026-03-10")
+    assert not report.fatal
+    err = capsys.readouterr().err
+    assert "reading stop_times.txt" in err and "reading stops.txt" not in err

@@ -149,7 +149,7 @@ municipalities = { 0003 = "C" }
      ["region 1 ('x')", "unknown field", "confidense"]),
     ('title = "mine"\n' + GOOD, ["unknown top-level", "title"]),
     ('', ["no [[region]]"]),
-    ('[[region]\n', ["not a valid TOML"]),
+    ('[[region]\n', ["not valid TOML"]),
 ])
 def test_bad_registry_file_names_file_region_and_field(tmp_path, text, expected):
     path = _registry(tmp_path, text)

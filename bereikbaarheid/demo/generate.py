@@ -156,8 +156,11 @@ def generate_demo(folder: str | Path, *, seed: int = 2024, scale: float = 1.0) -
     Raises
     ------
     ConfigError
-        When ``scale`` is outside 1 to 200.
+        When ``seed`` is not a whole number from 0 to 2**32 - 1, or ``scale``
+        is outside 1 to 200.
     """
+    if not (isinstance(seed, int) and 0 <= seed < 2**32):
+        raise ConfigError(f"{seed!r} is outside the range 0 to 2**32 - 1", key="seed")
     if not 1.0 <= scale <= MAX_SCALE:
         raise ConfigError(f"{scale:g} is outside the range 1 to {MAX_SCALE:g} (33 gives "
                           "about 1.1 million road nodes)", key="scale")

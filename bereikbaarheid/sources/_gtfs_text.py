@@ -20,6 +20,7 @@ from typing import BinaryIO
 import numpy as np
 import pandas as pd
 
+from .. import _progress
 from ..errors import GtfsError, InputError
 from . import _csv
 
@@ -172,9 +173,11 @@ class _Source:
         member = self._members[name]
         if self._zip is not None:
             opener = functools.partial(self._zip.open, member)
+            size = self._zip.getinfo(member).file_size
         else:
             opener = functools.partial(open, self.path / member, "rb")
-        return TextFile(opener, self.feed, f"{name}.txt", self.path)
+            size = (self.path / member).stat().st_size
+        return TextFile(opener, self.feed, f"{name}.txt", self.path, size=size)
 
     def close(self) -> None:
         if self._zip is not None:
@@ -295,6 +298,8 @@ codecs.register_error(_FALLBACK, _decode_as_cp1252)
 # ``index_col=False`` a comma at the end of every row is no index column.
 _CSV_OPTIONS = {"dtype": str, "keep_default_na": False, "na_filter": False,
                 "encoding": "utf-8", "encoding_errors": _FALLBACK, "index_col": False}
+# Files at least this large show a progress bar while they are read.
+_PROGRESS_BYTES = 16 << 20
 # A "line" longer than this is no CSV line (or ends in CR only): not counted.
 _MAX_LINE_BYTES = 1 << 20
 _READ_ERRORS = (OSError, EOFError, zipfile.BadZipFile, zlib.error)
@@ -321,6 +326,9 @@ class TextFile:
         The feed's and the file's name (``"stops.txt"``), for messages.
     path
         The feed (zip or folder), named by a raised error.
+    size
+        The file's size in bytes, if known: a large file shows a progress bar
+        while it is read.
 
     Attributes
     ----------
@@ -329,11 +337,13 @@ class TextFile:
         fields than the header.
     """
 
-    def __init__(self, opener: Callable[[], BinaryIO], feed: str, file: str, path: Path):
+    def __init__(self, opener: Callable[[], BinaryIO], feed: str, file: str, path: Path,
+                 size: int | None = None):
         self._opener = opener
         self.feed = feed
         self.file = file
         self.path = path
+        self.size = size
         self.issues: list[GtfsIssue] = []
         self._decoding_reported = False
 
@@ -369,8 +379,12 @@ class TextFile:
         empty file has no header to read.
         """
         fallbacks = _fallbacks()
-        with self._reading(), self._open() as handle:
-            counter = _FieldCounter(handle)
+        # A national stop_times.txt takes a while: its bytes are counted.
+        large = self.size is not None and self.size >= _PROGRESS_BYTES
+        with self._reading(), self._open() as handle, _progress.bar(
+                desc=f"reading {self.file}", total=self.size, unit="B", unit_scale=True,
+        ) if large else contextlib.nullcontext() as progress:
+            counter = _FieldCounter(handle, progress)
             try:
                 frame = pd.read_csv(counter, usecols=_usecols(columns), **_CSV_OPTIONS,
                                     **options)
@@ -508,9 +522,10 @@ class _FieldCounter(io.BufferedIOBase):
     header being line 1.
     """
 
-    def __init__(self, raw: BinaryIO):
+    def __init__(self, raw: BinaryIO, progress=None):
         super().__init__()
         self._raw = raw
+        self._progress = progress  # a progress bar counting the bytes read, or None
         self._rest = b""
         self._next_line = 1
         self._counting = True
@@ -526,6 +541,8 @@ class _FieldCounter(io.BufferedIOBase):
 
     def read(self, size: int | None = -1) -> bytes:
         data = self._raw.read(size)
+        if self._progress is not None:
+            self._progress.update(len(data))
         if self._counting:
             self._take(data)
         return data

@@ -9,7 +9,6 @@ import logging
 import os
 import re
 import shutil
-import tomllib
 import urllib.parse
 import zipfile
 from collections.abc import Iterator, Mapping, Sequence
@@ -122,15 +121,7 @@ def read_sources(path: str | Path | None = None) -> dict[str, Source]:
         ``url``, ``file`` or ``kind``, or has a value of the wrong form.
     """
     path = SOURCES_PATH if path is None else Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(path, "file not found; expected a downloads TOML file "
-                               "with one table per source") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(path, f"cannot read: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(path, f"not valid TOML: {exc}") from None
+    data = _io.read_toml(path, "a downloads TOML file with one table per source")
     if not data:
         raise InputError(path, "no sources; expected tables like [osm-netherlands] "
                                "with url, file and kind")
@@ -449,12 +440,12 @@ class _ResumingDownloader:
 
     def _stream(self, response: requests.Response, offset: int, total: int | None) -> int:
         """Append the body to the partial file; the bytes written."""
-        progress_bar = (_progress.bar(desc=self.source.name, total=total, unit="B")
+        progress_bar = (_progress.bar(desc=self.source.name, total=total, unit="B",
+                                      unit_scale=True)
                         if self.progress else None)
         written = 0
         try:
             if progress_bar is not None:
-                progress_bar.unit_scale = True
                 progress_bar.update(offset)
                 progress_bar.refresh()
             with open(self.part, "ab") as f:

@@ -6,7 +6,6 @@ import dataclasses
 import difflib
 import math
 import re
-import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ import pandas as pd
 import shapely
 
 from ..config import Settings
+from .. import _io
 from ..errors import ConfigError, InputError
 from . import boundaries
 
@@ -127,13 +127,7 @@ def read_registry(path: str | Path | None = None) -> dict[str, RegionSpec]:
         index and id) and the field.
     """
     path = REGISTRY_PATH if path is None else Path(path)
-    if not path.is_file():
-        raise InputError(path, "file not found; expected a region registry (TOML)")
-    try:
-        with path.open("rb") as f:
-            data = tomllib.load(f)
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(path, f"not a valid TOML file: {exc}") from exc
+    data = _io.read_toml(path, "a region registry (TOML)")
     unknown = sorted(set(data) - {"region"})
     if unknown:
         raise InputError(path, f"unknown top-level key(s) {unknown}; expected only "
@@ -403,10 +397,9 @@ def _parse_region(path: Path, index: int, table: object) -> RegionSpec:
 
 
 def _check_folder_name(region_id: str) -> None:
-    if (not isinstance(region_id, str) or not region_id.strip() or region_id.startswith(".")
-            or any(ch in region_id for ch in "/\\@")):
-        raise ConfigError(f"region name {region_id!r} cannot be a folder name; avoid '/', "
-                          "'\\', '@' and a leading '.'")
+    problem = _io.folder_name_problem(region_id)
+    if problem:
+        raise ConfigError(problem, key="region name")
 
 
 def _polygons(geometries: np.ndarray) -> list[shapely.Geometry]:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,11 +10,10 @@ from typing import Any
 import pyproj
 
 from ..config import CAPACITY_UNITS, FACILITY_TYPES
+from .. import _io
 from ..errors import ConfigError, InputError
 from . import facilities as facility_source, projection as projection_source
 
-# A scenario's name becomes a folder name: letters, digits, '.', '_' and '-'.
-_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _TABLES: dict[str, set[str]] = {
     "scenario": {"name", "description"},
     "close": {"facility_id"},
@@ -182,23 +179,16 @@ def read_scenario(path: str | Path) -> Scenario:
         projection lacks.
     """
     path = Path(path)
-    if not path.is_file():
-        raise InputError(path, "file not found; expected a scenario TOML file")
-    try:
-        with open(path, "rb") as f:
-            data = tomllib.load(f)
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(path, f"cannot read as TOML: {exc}") from exc
+    data = _io.read_toml(path, "a scenario TOML file")
     reader = _Reader(path)
     unknown = sorted(set(data) - set(_TABLES))
     if unknown:
         reader.fail(unknown[0], f"unknown key; expected tables {sorted(_TABLES)}")
     head = reader.table(data, "scenario", required=True)
     name = reader.text(head, "scenario", "name")
-    if not _SAFE_NAME.match(name):
-        reader.fail("scenario.name", f"{name!r} is not safe as a folder name; use letters, "
-                                     "digits, '.', '_' and '-' (at most 64, not starting "
-                                     "with '.', '_' or '-')")
+    problem = _io.folder_name_problem(name)
+    if problem:
+        reader.fail("scenario.name", problem)
     description = reader.text(head, "scenario", "description", required=False) or ""
 
     close = tuple(reader.text(t, key, "facility_id")
