@@ -33,6 +33,11 @@ _CODE = re.compile(r"^(?:GM)?(\d{1,4})$")
 NETHERLANDS_LONLAT: tuple[float, float, float, float] = tuple(
     pyproj.CRS.from_epsg(28992).area_of_use.bounds)
 _NETHERLANDS_MARGIN = 0.25
+_lon0, _lat0, _lon1, _lat1 = NETHERLANDS_LONLAT
+_NEAR_LONLAT = (_lon0 - (_lon1 - _lon0) * _NETHERLANDS_MARGIN,
+                _lat0 - (_lat1 - _lat0) * _NETHERLANDS_MARGIN,
+                _lon1 + (_lon1 - _lon0) * _NETHERLANDS_MARGIN,
+                _lat1 + (_lat1 - _lat0) * _NETHERLANDS_MARGIN)
 
 
 def read_municipalities(
@@ -208,11 +213,10 @@ def check_near_netherlands(path: Path, frame: gpd.GeoDataFrame, labels: Sequence
         lon = np.where(np.isfinite(lon), lon, np.inf)
         lat = np.where(np.isfinite(lat), lat, np.inf)
     xmin, ymin, xmax, ymax = NETHERLANDS_LONLAT
-    dx = (xmax - xmin) * _NETHERLANDS_MARGIN
-    dy = (ymax - ymin) * _NETHERLANDS_MARGIN
+    near = _NEAR_LONLAT
     with np.errstate(invalid="ignore"):
-        far = present & ((lon.max(axis=1) < xmin - dx) | (lon.min(axis=1) > xmax + dx)
-                         | (lat.max(axis=1) < ymin - dy) | (lat.min(axis=1) > ymax + dy))
+        far = present & ((lon.max(axis=1) < near[0]) | (lon.min(axis=1) > near[2])
+                         | (lat.max(axis=1) < near[1]) | (lat.min(axis=1) > near[3]))
     if not far.any():
         return
     i = int(np.flatnonzero(far)[0])
@@ -228,6 +232,15 @@ def check_near_netherlands(path: Path, frame: gpd.GeoDataFrame, labels: Sequence
         f"{xmin:.1f} to {xmax:.1f}, lat {ymin:.1f} to {ymax:.1f}) in the declared CRS "
         f"{declared}{hint}; is the CRS label wrong? expected the file's true CRS, e.g. "
         "EPSG:28992 for RD New metres or EPSG:4326 for longitude/latitude")
+
+
+def near_netherlands(lon: float | np.ndarray, lat: float | np.ndarray) -> np.ndarray:
+    """Whether each longitude/latitude lies near the Netherlands: within
+    ``NETHERLANDS_LONLAT`` widened by a quarter of its size on every side (so
+    across the border, but not where a wrong CRS label puts a point)."""
+    lon, lat = np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
+    return ((lon >= _NEAR_LONLAT[0]) & (lon <= _NEAR_LONLAT[2])
+            & (lat >= _NEAR_LONLAT[1]) & (lat <= _NEAR_LONLAT[3]))
 
 
 def normalise_code(value: object) -> str | None:

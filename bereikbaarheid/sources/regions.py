@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ..config import Settings
 from .. import _io
+from ..config import Settings
 from ..errors import ConfigError, InputError
 from . import boundaries
 

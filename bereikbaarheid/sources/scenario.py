@@ -9,10 +9,10 @@ from typing import Any
 
 import pyproj
 
-from ..config import CAPACITY_UNITS, FACILITY_TYPES
 from .. import _io
+from ..config import CAPACITY_UNITS, FACILITY_TYPES
 from ..errors import ConfigError, InputError
-from . import facilities as facility_source, projection as projection_source
+from . import boundaries, facilities as facility_source, projection as projection_source
 
 _TABLES: dict[str, set[str]] = {
     "scenario": {"name", "description"},
@@ -22,11 +22,8 @@ _TABLES: dict[str, set[str]] = {
     "projection": {"file", "year"},
     "frequency": {"route_id", "factor"},
 }
-# RD New's area of use (x -7 to 300 km, y 289 to 629 km) widened by 100 km,
-# so facilities across the border pass and lon/lat given as x/y does not.
-_RD_X_M = (-107_000.0, 400_000.0)
-_RD_Y_M = (189_000.0, 729_000.0)
 _TO_RD = pyproj.Transformer.from_crs("EPSG:4326", "EPSG:28992", always_xy=True)
+_FROM_RD = pyproj.Transformer.from_crs("EPSG:28992", "EPSG:4326", always_xy=True)
 # A route's trips are copied whole per headway (factor 2, 3, ...) or thinned to
 # every n-th (1/2, 1/3, ...; see ``networks.timetable.with_route_frequency``);
 # a factor applied more than 2 % off what was asked is refused, not rounded.
@@ -305,7 +302,7 @@ def _added(reader: _Reader, where: str, entry: dict[str, Any]) -> AddedFacility:
     if has_xy:
         x = _coordinate(reader, entry, where, "x")
         y = _coordinate(reader, entry, where, "y")
-        if not (_RD_X_M[0] <= x <= _RD_X_M[1] and _RD_Y_M[0] <= y <= _RD_Y_M[1]):
+        if not boundaries.near_netherlands(*_FROM_RD.transform(x, y, errcheck=False)):
             reader.fail(f"{where}.x", f"({x:g}, {y:g}) lies far from the Netherlands in "
                                       "EPSG:28992; longitude/latitude go in lon and lat")
     else:
@@ -314,8 +311,8 @@ def _added(reader: _Reader, where: str, entry: dict[str, Any]) -> AddedFacility:
         if not (-180 <= lon <= 180 and -90 <= lat <= 90):
             reader.fail(f"{where}.lon", f"({lon:g}, {lat:g}) is not a WGS84 position")
         x, y = (float(v) for v in _TO_RD.transform(lon, lat))
-        if not (_RD_X_M[0] <= x <= _RD_X_M[1] and _RD_Y_M[0] <= y <= _RD_Y_M[1]):
-            swapped = -180 <= lat <= 180 and -90 <= lon <= 90 and _near_netherlands(lat, lon)
+        if not boundaries.near_netherlands(lon, lat):
+            swapped = bool(boundaries.near_netherlands(lat, lon))
             reader.fail(f"{where}.lon", f"({lon:g}, {lat:g}) lies far from the Netherlands"
                         + ("; are lon and lat swapped?" if swapped else ""))
     fte = reader.number(entry, where, "fte", required=False)
@@ -330,11 +327,6 @@ def _added(reader: _Reader, where: str, entry: dict[str, Any]) -> AddedFacility:
             reader.fail(f"{where}.{key}", problem)
     return AddedFacility(facility_id=fid, type=ftype, x=x, y=y, capacity=capacity,
                          fte=fte, name=reader.text(entry, where, "name", required=False))
-
-
-def _near_netherlands(lon: float, lat: float) -> bool:
-    x, y = _TO_RD.transform(lon, lat)
-    return bool(_RD_X_M[0] <= x <= _RD_X_M[1] and _RD_Y_M[0] <= y <= _RD_Y_M[1])
 
 
 def _coordinate(reader: _Reader, entry: dict[str, Any], where: str, key: str) -> float:
