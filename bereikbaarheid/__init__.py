@@ -9,6 +9,7 @@ The public API for scenario scripts::
     result = run_profile(config)
     result.summary  # per region / municipality, type and mode
     what_if = run_scenario(config, "examples/scenarios/close-village-gp.toml")
+    build_report(result.files["cells"].parent)  # profiles/demo/report/index.html
 
 Names are imported on first use, so ``import bereikbaarheid`` stays cheap.
 The package logs through :mod:`logging` (loggers under ``bereikbaarheid``)
@@ -38,6 +39,7 @@ _API = {
     "run_scenario": "scenario",
     "read_scenario": "sources.scenario",
     "show_progress": "_progress",
+    "build_report": "report",
 }
 
 __all__ = sorted(_API) + ["__version__"]

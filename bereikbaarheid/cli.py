@@ -1,5 +1,5 @@
-"""Command line: ``bereikbaarheid demo``, ``run``, ``scenario``, ``regions``, ``download``
-and ``gtfs-check``.
+"""Command line: ``bereikbaarheid demo``, ``run``, ``scenario``, ``report``, ``catalog``,
+``regions``, ``download`` and ``gtfs-check``.
 
 It behaves like git, uv or ruff: results and the paths written on stdout;
 step messages, progress, warnings and errors on stderr; ``-q`` prints only
@@ -174,18 +174,76 @@ def _dispatch(args: argparse.Namespace, start: float) -> int:
         return _run_all(args, start)
     if command == "scenario":
         return _scenario(args, start)
+    if command == "report":
+        return _report(args)
+    if command == "catalog":
+        return _catalog(args)
     from . import pipeline
 
     if command == "demo":
         result = _demo(args)
-        if not args.quiet:
-            print(f"demo inputs: {args.folder}")
     else:
         config = _run_config(args)
         with _located(config):
             result = pipeline.run_profile(config)
+    if command == "demo" and not args.quiet:
+        print(f"demo inputs: {args.folder}")
     _print_summary(result, time.perf_counter() - start, args.quiet)
+    # The profile is written and said so: the report comes last, so that
+    # should it fail, the paths of the profile are printed already.
+    _print_reports(_reports(args, [result]), args.quiet)
     return EXIT_OK
+
+
+def _reports(args: argparse.Namespace, results: list) -> list[Path]:
+    """Build the report of each profile written, unless ``--no-report``."""
+    if args.no_report:
+        return []
+    sys.stdout.flush()  # what was printed shows while the report is built
+    return [_build_report(result.files["manifest"].parent, args.lang) for result in results]
+
+
+def _build_report(folder: Path, lang: str) -> Path:
+    """Write ``folder/report`` and return the path of its ``index.html``."""
+    from . import report
+
+    logger.info(f"report: building {Path(folder) / 'report'}")
+    return report.build_report(folder, lang=lang)
+
+
+def _print_reports(reports: list[Path], quiet: bool) -> None:
+    """The reports' paths: ``report: PATH``, or the bare path under ``-q``."""
+    for path in reports:
+        print(path if quiet else f"report: {path}", flush=True)
+
+
+def _report(args: argparse.Namespace) -> int:
+    """Build (and open) the report of one profile folder; print its path."""
+    index = _build_report(args.folder, args.lang)
+    if args.open:
+        import webbrowser
+
+        if not webbrowser.open(Path(index).resolve().as_uri()):
+            logger.warning(f"no web browser could be started; open {index} yourself")
+    print(index)
+    return EXIT_OK
+
+
+def _catalog(args: argparse.Namespace) -> int:
+    """Rebuild the catalogue of an output folder from its profiles; print its path."""
+    from . import catalog
+
+    path = args.catalog if args.catalog is not None else catalog.default_path(args.folder)
+    logger.info(f"catalogue: rebuilding {path} from the profiles in {args.folder}")
+    catalog.rebuild(path, args.folder)
+    print(path)
+    return EXIT_OK
+
+
+def _catalog_choice(args: argparse.Namespace) -> Path | bool | None:
+    """The catalogue of ``--catalog PATH`` / ``--no-catalog``: a path, False
+    (none), or None (the run file's or the default)."""
+    return False if args.no_catalog else args.catalog
 
 
 @contextmanager
@@ -229,7 +287,11 @@ def _iso_date(text: str) -> str:
 
 
 # Commands that do nothing without arguments: alone, they print their help.
-_NEEDS_INPUT = ("run", "scenario", "gtfs-check")
+_NEEDS_INPUT = ("run", "scenario", "report", "catalog", "gtfs-check")
+
+# The report's languages, as ``report.LANGUAGES`` (not imported here: it
+# would load matplotlib for ``--help``; a test checks the two agree).
+_LANGUAGES = ("nl", "en")
 
 
 def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
@@ -340,7 +402,34 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
                        help="profiles folder (default: profiles, or the config's)")
         p.add_argument("--cache", type=Path, default=None,
                        help="network cache folder (default: network_cache)")
-    return parser, {"run": run, "scenario": what_if, "gtfs-check": check}
+        p.add_argument("--no-report", action="store_true",
+                       help="write no report (PROFILE/report/index.html) after the run")
+        p.add_argument("--lang", choices=_LANGUAGES, default="nl",
+                       help="language of the report: nl (default) or en")
+        stored = p.add_mutually_exclusive_group()
+        stored.add_argument("--catalog", type=Path, default=None, metavar="PATH",
+                            help="catalogue (DuckDB) the run is added to (default: "
+                                 "catalog.duckdb in the profiles folder, or the config's)")
+        stored.add_argument("--no-catalog", action="store_true",
+                            help="add the run to no catalogue")
+
+    show = command("report", help="write a profile's report (PROFILE/report/index.html: "
+                                  "maps, tables, figures; opens offline)")
+    show.add_argument("folder", type=Path, metavar="PROFILE_FOLDER",
+                      help="a profile or scenario folder, e.g. profiles/demo")
+    show.add_argument("--lang", choices=_LANGUAGES, default="nl",
+                      help="language of the report: nl (default) or en")
+    show.add_argument("--open", action="store_true",
+                      help="open the report in the web browser")
+
+    store = command("catalog", help="rebuild the catalogue (DuckDB) of an output folder "
+                                    "from every profile and scenario in it")
+    store.add_argument("folder", type=Path, metavar="OUTPUT_FOLDER",
+                       help="the profiles folder, e.g. profiles")
+    store.add_argument("--catalog", type=Path, default=None, metavar="PATH",
+                       help="the catalogue file (default: OUTPUT_FOLDER/catalog.duckdb)")
+    return parser, {"run": run, "scenario": what_if, "report": show, "catalog": store,
+                    "gtfs-check": check}
 
 
 def _run_config(args: argparse.Namespace, region_id: str | None = None):
@@ -353,7 +442,8 @@ def _run_config(args: argparse.Namespace, region_id: str | None = None):
     inputs: dict[str, Any] = {
         "osm": args.osm, "grid": args.grid, "municipalities": args.boundaries,
         "facilities": args.facilities, "gtfs": None if args.gtfs is None else tuple(args.gtfs),
-        "registry": args.registry, "output_dir": args.output, "cache_dir": args.cache}
+        "registry": args.registry, "output_dir": args.output, "cache_dir": args.cache,
+        "catalog": _catalog_choice(args)}
     if args.network:
         pairs = [item.partition("=") for item in args.network]
         bad = [item for item, (mode, sep, file) in zip(args.network, pairs)
@@ -429,7 +519,7 @@ def _scenario(args: argparse.Namespace, start: float) -> int:
     from . import pipeline, scenario
 
     config = pipeline.RunConfig.from_toml(args.config, output_dir=args.output,
-                                          cache_dir=args.cache)
+                                          cache_dir=args.cache, catalog=_catalog_choice(args))
     with _located(config):
         outcome = scenario.run_scenario(config, args.scenario, incremental=not args.full)
     if not args.quiet:
@@ -438,6 +528,9 @@ def _scenario(args: argparse.Namespace, start: float) -> int:
         print(f"total {time.perf_counter() - start:.1f}s; written:")
     for path in (*outcome.baseline.files.values(), *outcome.scenario.files.values()):
         print(f"  {path}" if not args.quiet else path)
+    # The baseline's report first, the scenario's (with its differences) last.
+    for result in (outcome.baseline, outcome.scenario):
+        _print_reports(_reports(args, [result]), args.quiet)
     return EXIT_OK
 
 
@@ -464,17 +557,20 @@ def _run_all(args: argparse.Namespace, start: float) -> int:
                 pass  # reported by its own run below
         regional.clipped_inputs(base, areas)
     failed = 0
+    reports = []
     for name, config in configs.items():
         logger.info(f"region {name}")
         try:
             with _located(config):
                 result = pipeline.run_profile(config)
+            written = _reports(args, [result])
         except BereikbaarheidError as exc:
             failed += 1
             print(f"error: {exc} (region {name})", file=sys.stderr)
             continue
+        reports += written
         if args.quiet:
-            for path in result.files.values():
+            for path in (*result.files.values(), *written):
                 print(path)
             continue
         region = result.summary[result.summary["level"] == "region"]
@@ -486,6 +582,7 @@ def _run_all(args: argparse.Namespace, start: float) -> int:
     if not args.quiet:
         print(f"{len(configs) - failed} of {len(configs)} regions written in "
               f"{time.perf_counter() - start:.1f}s" + (f"; {failed} failed" if failed else ""))
+        _print_reports(reports, quiet=False)
     return EXIT_USAGE if failed else EXIT_OK
 
 
@@ -583,7 +680,7 @@ def _demo(args: argparse.Namespace):
     config = pipeline.RunConfig.from_toml(
         region.config,
         facilities="osm" if args.facilities == "osm" else None,
-        output_dir=args.output, cache_dir=args.cache)
+        output_dir=args.output, cache_dir=args.cache, catalog=_catalog_choice(args))
     with _located(config):
         return pipeline.run_profile(config)
 

@@ -602,10 +602,24 @@ class InputsTable(_Table):
 
 
 class OutputTable(_Table):
-    """``[output]``: where profiles and the network cache go."""
+    """``[output]``: where profiles, the network cache and the catalogue go.
+
+    ``catalog`` is the DuckDB catalogue every profile written is added to:
+    true (the default) for ``catalog.duckdb`` in ``folder``, a path for
+    another file, false for none.
+    """
 
     folder: str = "profiles"
     cache: str = "network_cache"
+    catalog: bool | str = True
+
+    @field_validator("catalog")
+    @classmethod
+    def _catalog_file(cls, value: bool | str) -> bool | str:
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("expected a file path such as \"profiles/catalog.duckdb\", or "
+                             "false for no catalogue; got empty text")
+        return value
 
 
 class RunFile(_Table):

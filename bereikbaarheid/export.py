@@ -1,4 +1,5 @@
-"""Writing a profile folder atomically: cells GeoParquet, summary CSV/JSON, manifest."""
+"""Writing a profile folder atomically: cells and areas GeoParquet, summary CSV/JSON,
+municipality GeoJSON, manifest."""
 
 from __future__ import annotations
 
@@ -9,21 +10,23 @@ import math
 import os
 import re
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
-from . import _io
+from . import _io, columns
 
 logger = logging.getLogger(__name__)
 
 # Bump the major version when a column is renamed or removed or its meaning
 # changes; the minor version when columns are added. Documented in
 # profiles/README.md.
-SCHEMA_VERSION = "1.4.0"
+SCHEMA_VERSION = "1.5.0"
 
 FILES = {
     "cells": "cells.parquet",
@@ -35,9 +38,13 @@ FILES = {
     "capacity": "capacity.csv",
     "border": "border.csv",
     "cbs_comparison": "cbs_comparison.csv",
+    "areas": "areas.parquet",
+    "municipalities": "municipalities.geojson",
 }
 # The GTFS validation report: one row per problem found in a feed.
 GTFS_ISSUE_COLUMNS = ("feed", "file", "row", "field", "severity", "message")
+# Coordinates of municipalities.geojson: 6 decimals of a degree, about 0.1 m.
+GEOJSON_DECIMALS = 6
 
 
 def write_profile(
@@ -49,6 +56,8 @@ def write_profile(
     facilities: pd.DataFrame | None = None,
     capacity: pd.DataFrame | None = None,
     extra: dict[str, pd.DataFrame] | None = None,
+    areas: gpd.GeoDataFrame | None = None,
+    grid_columns: Sequence[str] | None = None,
 ) -> dict[str, Path]:
     """Write a complete profile folder, replacing any earlier one in one step.
 
@@ -65,6 +74,15 @@ def write_profile(
     ``capacity.csv`` (per area and type: demand, capacity, gap) when given.
     ``extra`` maps file names to further tables (a scenario's differences):
     ``.parquet`` names are written as (Geo)Parquet, others as CSV.
+    ``areas`` (one row per area, the region first, with its polygon) is
+    written as ``areas.parquet`` and, its municipality rows in WGS84, as
+    ``municipalities.geojson``.
+
+    The manifest gets ``files`` (the names written), ``sha256`` (the digest
+    of every other file, of the bytes written) and, when ``grid_columns``
+    (the columns ``cells`` copied from the CBS grid) is given, ``columns``:
+    the column dictionary (:mod:`bereikbaarheid.columns`) of every table
+    written.
 
     Returns
     -------
@@ -76,18 +94,24 @@ def write_profile(
     OSError
         The folder cannot be written (read-only, disk full, a file in the
         way); ``filename`` names ``folder`` or the file in its way.
+    KeyError
+        With ``grid_columns``: a column the dictionary does not describe
+        (a bug: every column written must be documented).
     """
     folder = Path(folder)
     # The temporary folder and the old profile set aside both start so.
     with _io.naming(folder, folder.with_name(f".{folder.name}.")):
         _io.make_dirs(folder.parent)
-        if os.path.lexists(folder) and not folder.is_dir():
-            raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(folder))
+        # Under the lock of the swaps: a run swapping its profile in at this
+        # moment moves the folder aside for an instant.
+        with _io.locked(folder.parent):
+            if os.path.lexists(folder) and not folder.is_dir():
+                raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(folder))
         recover(folder)
         tmp = _io.temp_beside(folder, directory=True)
         try:
             written = _write_files(tmp, cells, summary, manifest, gtfs_issues, facilities,
-                                   capacity, extra)
+                                   capacity, extra, areas, grid_columns)
             # Locking the profiles folder (not a file in it, which a reader
             # of that folder would see) orders the swaps and recover().
             with _io.locked(folder.parent):
@@ -102,12 +126,18 @@ def write_profile(
 def _write_files(folder: Path, cells: gpd.GeoDataFrame, summary: pd.DataFrame,
                  manifest: dict[str, Any], gtfs_issues: pd.DataFrame | None,
                  facilities: pd.DataFrame | None, capacity: pd.DataFrame | None,
-                 extra: dict[str, pd.DataFrame] | None) -> dict[str, str]:
+                 extra: dict[str, pd.DataFrame] | None, areas: gpd.GeoDataFrame | None,
+                 grid_columns: Sequence[str] | None) -> dict[str, str]:
     """Write the files of a profile into ``folder``; their names by key."""
     optional = {"gtfs_issues": gtfs_issues, "facilities": facilities, "capacity": capacity,
+                "areas": areas, "municipalities": areas,
                 # Written as ``extra`` tables when the run has them.
                 "border": None, "cbs_comparison": None}
     written = {k: v for k, v in FILES.items() if optional.get(k, summary) is not None}
+    # The columns of each table file, as written.
+    tables: dict[str, list[str]] = {FILES["cells"]: list(cells.columns),
+                                    FILES["summary_csv"]: list(summary.columns),
+                                    FILES["summary_json"]: list(summary.columns)}
     cells.to_parquet(folder / FILES["cells"], index=False, compression="zstd")
     summary.to_csv(folder / FILES["summary_csv"], index=False, lineterminator="\n")
     records = summary.to_dict(orient="records")
@@ -121,17 +151,65 @@ def _write_files(folder: Path, cells: gpd.GeoDataFrame, summary: pd.DataFrame,
         issues["row"] = pd.array(issues["row"], dtype="Int64")
         issues.to_csv(
             folder / FILES["gtfs_issues"], index=False, lineterminator="\n")
+        tables[FILES["gtfs_issues"]] = list(issues.columns)
     for key in ("facilities", "capacity"):
         if optional[key] is not None:
             optional[key].to_csv(folder / FILES[key], index=False, lineterminator="\n")
+            tables[FILES[key]] = list(optional[key].columns)
     for name, table in (extra or {}).items():
         if name.endswith(".parquet"):
             table.to_parquet(folder / name, index=False, compression="zstd")
         else:
             table.to_csv(folder / name, index=False, lineterminator="\n")
         written[name.rsplit(".", 1)[0]] = name
-    _write_json(folder / FILES["manifest"], {**manifest, "files": written})
+        tables[name] = list(table.columns)
+    if areas is not None:
+        areas.to_parquet(folder / FILES["areas"], index=False, compression="zstd")
+        municipalities = areas[areas["level"] == "municipality"]
+        _write_geojson(folder / FILES["municipalities"], municipalities)
+        tables[FILES["areas"]] = list(areas.columns)
+        tables[FILES["municipalities"]] = list(municipalities.columns)
+    out = {**manifest, "files": written}
+    if grid_columns is not None:
+        out["columns"] = [entry for name, names in tables.items()
+                          for entry in columns.describe(name, names, grid_columns)]
+    # Digests of the bytes as written, every file but the manifest itself.
+    out["sha256"] = {name: _io.file_digest(folder / name)
+                     for name in sorted(os.listdir(folder)) if name != FILES["manifest"]}
+    _write_json(folder / FILES["manifest"], out)
     return written
+
+
+def _write_geojson(path: Path, areas: gpd.GeoDataFrame) -> None:
+    """Write ``areas`` as RFC 7946 GeoJSON: WGS84, coordinates to
+    ``GEOJSON_DECIMALS`` decimals, exterior rings counter-clockwise, one
+    feature a line; the same table gives the same bytes."""
+    wgs84 = areas.to_crs("EPSG:4326")
+    grid = 10.0 ** -GEOJSON_DECIMALS
+    # Snapping to the grid keeps polygons valid where plain rounding might not.
+    shapes = shapely.orient_polygons(shapely.set_precision(wgs84.geometry.to_numpy(), grid))
+    properties = pd.DataFrame(wgs84.drop(columns=wgs84.geometry.name))
+    lines = []
+    for record, shape in zip(properties.to_dict(orient="records"), shapes):
+        feature = {"type": "Feature", "properties": _jsonable(record),
+                   "geometry": _rounded_geometry(shapely.geometry.mapping(shape))}
+        lines.append(json.dumps(feature, ensure_ascii=False, allow_nan=False,
+                                separators=(",", ":")))
+    text = ('{"type":"FeatureCollection","features":[\n' + ",\n".join(lines) + "\n]}\n")
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
+        f.write(text)
+
+
+def _rounded_geometry(geometry: dict[str, Any]) -> dict[str, Any]:
+    """A GeoJSON geometry mapping with its coordinates as nested lists of
+    numbers rounded to ``GEOJSON_DECIMALS``."""
+
+    def rounded(coords: Any) -> Any:
+        if isinstance(coords[0], (int, float)):
+            return [round(float(c), GEOJSON_DECIMALS) for c in coords]
+        return [rounded(c) for c in coords]
+
+    return {"type": geometry["type"], "coordinates": rounded(geometry["coordinates"])}
 
 
 def recover(folder: str | Path) -> None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import platform
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -14,14 +15,18 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyproj
 import shapely
 
-from . import _io, _progress, config as config_file, export, profile, regional
+from . import __version__, _io, _progress, catalog, export, profile, regional
+from . import config as config_file
 from .config import ROAD_MODES, TRANSIT_MODE, Settings
 from .errors import ConfigError, InputError
 from .measures import access, border, capacity, cbs, transit
 from .networks import cache, external
-from .sources import boundaries, facilities as facility_source, grid as grid_source, regions
+from .sources import boundaries, regions
+from .sources import facilities as facility_source
+from .sources import grid as grid_source
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +75,11 @@ class RunConfig:
         :mod:`bereikbaarheid.networks.external`); it is not clipped.
     output_dir, cache_dir
         Where profiles and cached networks go.
+    catalog
+        The DuckDB catalogue (:mod:`bereikbaarheid.catalog`) that every
+        profile written is added to: True (the default) for
+        ``output_dir / "catalog.duckdb"``, a path for another file, False
+        for none. :attr:`catalog_path` resolves it.
     settings
         Every tunable; see :class:`bereikbaarheid.config.Settings`.
     source
@@ -91,6 +101,7 @@ class RunConfig:
     networks: dict[str, Path] = field(default_factory=dict)
     output_dir: Path = Path("profiles")
     cache_dir: Path = Path("network_cache")
+    catalog: Path | bool = True
     settings: Settings = field(default_factory=Settings)
     source: Path | None = None
 
@@ -106,13 +117,25 @@ class RunConfig:
                 setattr(self, name, Path(getattr(self, name)))
         if str(self.facilities) != "osm":
             self.facilities = Path(self.facilities)
+        if not isinstance(self.catalog, (bool, str, os.PathLike)):
+            raise ConfigError(f"expected a file path, True (catalog.duckdb in the output "
+                              f"folder) or False (none); got {self.catalog!r}", key="catalog")
+        if not isinstance(self.catalog, bool):
+            self.catalog = Path(self.catalog)
         if isinstance(self.gtfs, (str, Path)):
             self.gtfs = (self.gtfs,)
         self.gtfs = tuple(Path(g) for g in self.gtfs)
         self.networks = {str(mode): Path(p) for mode, p in self.networks.items()}
 
+    @property
+    def catalog_path(self) -> Path | None:
+        """The catalogue file the profiles are added to, or None for none."""
+        if self.catalog is True:
+            return catalog.default_path(self.output_dir)
+        return None if self.catalog is False else Path(self.catalog)
+
     @classmethod
-    def from_toml(cls, path: str | Path, **overrides: Any) -> "RunConfig":
+    def from_toml(cls, path: str | Path, **overrides: Any) -> RunConfig:
         """Read a run configuration; input paths are relative to the file.
 
         Every table, key and setting is checked (see
@@ -142,6 +165,7 @@ class RunConfig:
             "gtfs": tuple(base / g for g in inputs.gtfs),
             "output_dir": Path(output.folder),
             "cache_dir": Path(output.cache),
+            "catalog": output.catalog if isinstance(output.catalog, bool) else Path(output.catalog),
             "settings": settings,
             "source": path,
         }
@@ -211,7 +235,18 @@ def run_profile(config: RunConfig) -> ProfileResult:
     # No scenario follows: the searches behind the travel times are let go as
     # soon as they are used, which halves the memory of a national run.
     measured = measure(inputs, keep_state=False)
-    return write(inputs, measured, Path(config.output_dir) / config.region)
+    result = write(inputs, measured, Path(config.output_dir) / config.region)
+    update_catalog(config, [Path(config.output_dir) / config.region])
+    return result
+
+
+def update_catalog(config: RunConfig, folders: list[Path]) -> None:
+    """Add the profile folders just written to the run's catalogue
+    (:attr:`RunConfig.catalog_path`), if it has one."""
+    path = config.catalog_path
+    if path is not None:
+        logger.info(f"adding {', '.join(f.name for f in folders)} to the catalogue {path}")
+        catalog.update(path, folders)
 
 
 def prepare(config: RunConfig) -> RunInputs:
@@ -230,6 +265,9 @@ def prepare(config: RunConfig) -> RunInputs:
     # it cannot write.
     _io.check_writable_folder(config.output_dir, "output")
     _io.check_writable_folder(config.cache_dir, "cache")
+    if config.catalog_path is not None:
+        _io.check_writable_folder(config.catalog_path.parent, "catalogue")
+        catalog.check(config.catalog_path)
     # A profile a killed run left moved aside is put back before anything else.
     export.recover(Path(config.output_dir) / config.region)
     if config.gtfs and TRANSIT_MODE in settings.modes and not settings.pt_date:
@@ -453,14 +491,85 @@ def write(inputs: RunInputs, measured: Measured, folder: Path,
               if "issues" in transit_report else None)
     # The manifest times every step but writing itself (the CLI's total has it).
     gaps = measured.gaps
-    facilities = None if gaps is None else _rounded(gaps.facilities)
-    areas = None if gaps is None else _rounded(gaps.areas)
+    facilities = (None if gaps is None
+                  else _with_coordinates(_rounded(gaps.facilities), measured.facilities))
+    capacity_areas = None if gaps is None else _rounded(gaps.areas)
+    areas = _areas(measured.summary, capacity_areas, inputs.region, inputs.all_municipalities)
+    # What the grid brought along, besides the cell id and centroid.
+    own = {"cell_id", "x", "y", "municipality_code", "municipality_name",
+           inputs.cells.geometry.name}
+    grid_columns = [c for c in inputs.cells.columns if c not in own]
     files = export.write_profile(folder, measured.cells, measured.summary, manifest,
-                                 gtfs_issues=issues, facilities=facilities, capacity=areas,
-                                 extra={**measured.tables, **(extra_tables or {})})
+                                 gtfs_issues=issues, facilities=facilities,
+                                 capacity=capacity_areas,
+                                 extra={**measured.tables, **(extra_tables or {})},
+                                 areas=areas, grid_columns=grid_columns)
     return ProfileResult(cells=measured.cells, summary=measured.summary, files=files,
-                         manifest=manifest, facilities=facilities, capacity=areas,
+                         manifest=manifest, facilities=facilities, capacity=capacity_areas,
                          access=measured.access)
+
+
+def _with_coordinates(table: pd.DataFrame, facilities: gpd.GeoDataFrame) -> pd.DataFrame:
+    """``table`` (one row per facility) with each facility's ``x``, ``y``
+    (the run's CRS) and ``lon``, ``lat`` (WGS84, 7 decimals) after ``name``."""
+    where = pd.DataFrame(facilities[["facility_id", "type", "x", "y"]]).set_index(
+        ["facility_id", "type"])
+    xy = where.reindex(pd.MultiIndex.from_frame(table[["facility_id", "type"]]))
+    x, y = xy["x"].to_numpy(np.float64), xy["y"].to_numpy(np.float64)
+    lon, lat = _to_wgs84(x, y, facilities.crs)
+    at = list(table.columns).index("name") + 1
+    out = table.copy()
+    for offset, (name, values) in enumerate((("x", x), ("y", y), ("lon", lon), ("lat", lat))):
+        out.insert(at + offset, name, values)
+    return out
+
+
+def _to_wgs84(x: np.ndarray, y: np.ndarray, crs: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Longitude and latitude (WGS84, 7 decimals: about 1 cm) of points in ``crs``."""
+    transformer = pyproj.Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+    lon, lat = transformer.transform(np.asarray(x, np.float64), np.asarray(y, np.float64))
+    return np.round(np.asarray(lon, np.float64), 7), np.round(np.asarray(lat, np.float64), 7)
+
+
+def _areas(summary: pd.DataFrame, capacity_areas: pd.DataFrame | None,
+           region: regions.Region, all_munis: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """One row per area of ``summary`` (the region, then its municipalities
+    by code) with its polygon and, side by side, its travel times per type
+    and mode and its capacity per type: the table of ``areas.parquet``.
+
+    The region's polygon is the region; a municipality's is its whole
+    polygon of the boundary file, also where the region holds only part of it.
+    """
+    keys = ["level", "area_code"]
+    rows = summary.drop_duplicates(keys)[
+        keys + ["area_name", "population", "population_0_14", "population_65_plus"]]
+    rows = rows.reset_index(drop=True)
+    index = pd.MultiIndex.from_frame(rows[keys])
+    polygons = dict(zip(all_munis["code"], all_munis.geometry))
+    shapes = np.array([region.polygon if level == "region" else polygons[code]
+                       for level, code in zip(rows["level"], rows["area_code"])], dtype=object)
+    rows.insert(3, "area_km2", np.round(shapely.area(shapes) / 1e6, 3))
+    inside = shapely.point_on_surface(shapes)
+    lon, lat = _to_wgs84(shapely.get_x(inside), shapely.get_y(inside), all_munis.crs)
+    columns: dict[str, Any] = {"lon": lon, "lat": lat}
+    for (ftype, mode), group in summary.groupby(["type", "mode"], sort=False):
+        row = group.set_index(keys).reindex(index)
+        beyond = row["share_beyond_norm"].to_numpy(np.float64)
+        columns[f"{ftype}_{mode}_median_time_s"] = row["median_time_s"].to_numpy(np.float64)
+        columns[f"{ftype}_{mode}_p90_time_s"] = row["p90_time_s"].to_numpy(np.float64)
+        columns[f"{ftype}_{mode}_share_within_norm"] = np.round(1.0 - beyond, 6)
+        columns[f"{ftype}_{mode}_share_beyond_norm"] = beyond
+    if capacity_areas is not None:
+        for ftype, group in capacity_areas.groupby("type", sort=False):
+            row = group.set_index(keys).reindex(index)
+            for name in ("demand", "capacity", "gap"):
+                columns[f"{ftype}_{name}"] = row[name].to_numpy(np.float64)
+        gp = capacity_areas[capacity_areas["type"] == "gp"]
+        if len(gp):
+            columns["gp_fte_shortfall"] = (
+                gp.set_index(keys).reindex(index)["fte_shortfall"].to_numpy(np.float64))
+    table = pd.concat([rows, pd.DataFrame(columns)], axis=1)
+    return gpd.GeoDataFrame(table, geometry=shapes, crs=all_munis.crs)
 
 
 def _read_cells(config: RunConfig, region: regions.Region, all_munis: gpd.GeoDataFrame,
@@ -676,8 +785,9 @@ def _manifest(config: RunConfig, grid_report, fac, cache_report, access_report,
     types = config.settings.facility_types
     return {
         "schema_version": export.SCHEMA_VERSION,
+        "version": __version__,
         "region": config.region,
-        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "inputs": inputs,
         "facility_source": "osm" if str(config.facilities) == "osm" else "file",
         "settings": config.settings.to_dict(),

@@ -66,7 +66,8 @@ def run_scenario(config: pipeline.RunConfig, scenario: scenario_source.Scenario 
     scenario to ``output_dir / f"{region}@{scenario.name}"``: its own profile
     (same schema) plus ``diff_cells.parquet``, ``diff_summary.csv``,
     ``diff_capacity.csv`` and ``diff_facilities.csv``; its manifest records
-    the scenario.
+    the scenario. Both folders are then added to the run's catalogue
+    (``config.catalog_path``).
 
     Parameters
     ----------
@@ -140,8 +141,10 @@ def run_scenario(config: pipeline.RunConfig, scenario: scenario_source.Scenario 
               "diff_capacity.csv": diff["capacity"], "diff_facilities.csv": diff["facilities"]}
     # Both profiles are written once both are computed: a scenario that fails
     # leaves the profiles of an earlier run as they were.
-    base_result = pipeline.write(base_inputs, base, Path(config.output_dir) / config.region)
+    base_folder = Path(config.output_dir) / config.region
+    base_result = pipeline.write(base_inputs, base, base_folder)
     result = pipeline.write(inputs, measured, folder, extra=extra, extra_tables=tables)
+    pipeline.update_catalog(config, [base_folder, folder])
     return ScenarioResult(baseline=base_result, scenario=result, diff=diff, timings_s=timings)
 
 

@@ -31,3 +31,22 @@ def demo_region(tmp_path_factory):
     from bereikbaarheid.demo import generate
 
     return generate.generate_demo(tmp_path_factory.mktemp("demo") / "region", seed=2024)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium with the network off (see ``browser.py``), one per
+    test module; skip when chromium or chromedriver is absent.
+
+    With ``BEREIKBAARHEID_REQUIRE_BROWSER=1`` (as in ``.ci/run``) a missing
+    browser fails the test instead of skipping it.
+    """
+    import browser as headless
+
+    reason = headless.missing()
+    if reason is not None:
+        if os.environ.get("BEREIKBAARHEID_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"{reason} (BEREIKBAARHEID_REQUIRE_BROWSER=1)")
+        pytest.skip(reason)
+    with headless.chromium() as driver:
+        yield driver

@@ -32,7 +32,7 @@ def test_version_and_help_on_a_bare_command(capsys):
     assert code == 0 and out == f"bereikbaarheid {__version__}\n"
     code, out, _ = _cli(capsys)
     assert code == 2 and out.startswith("usage: bereikbaarheid") and "gtfs-check" in out
-    for command in ("run", "scenario", "gtfs-check"):
+    for command in ("run", "scenario", "report", "catalog", "gtfs-check"):
         code, out, _ = _cli(capsys, command)
         assert code == 2 and out.startswith(f"usage: bereikbaarheid {command}")
 
@@ -140,7 +140,8 @@ def test_ctrl_c_exits_130_without_a_traceback_and_keeps_the_profile(config, tmp_
     """Ctrl-C in the middle of the work (inside the compiled kernels) ends
     with exit 130, one line, the earlier profile intact and no temp files."""
     out, cache = tmp_path / "p", tmp_path / "c"
-    args = [str(BIN), "run", str(config), "--output", str(out), "--cache", str(cache)]
+    args = [str(BIN), "run", str(config), "--output", str(out), "--cache", str(cache),
+            "--no-report"]
     first = subprocess.run([*args, "-q"], capture_output=True, text=True)
     assert first.returncode == 0, first.stderr
     before = {p.name: p.read_bytes() for p in (out / "demo").iterdir()}
@@ -172,7 +173,8 @@ def test_a_full_disk_is_one_error_line_and_keeps_the_profile(config, tmp_path):
     """A write that the system refuses (here: a file size limit, as a full
     disk would) ends in exit 2 naming the path, the earlier profile intact."""
     out, cache = tmp_path / "p", tmp_path / "c"
-    args = [str(BIN), "run", str(config), "--output", str(out), "--cache", str(cache), "-q"]
+    args = [str(BIN), "run", str(config), "--output", str(out), "--cache", str(cache), "-q",
+            "--no-report", "--no-catalog"]
     assert subprocess.run(args, capture_output=True).returncode == 0
     before = {p.name: p.read_bytes() for p in (out / "demo").iterdir()}
     limit = max(len(data) for data in before.values()) // 2
@@ -206,7 +208,7 @@ def test_a_read_only_folder_is_refused_before_the_work(config, tmp_path, which):
     stops root) is named before any input is read; the profile stays."""
     folders = {"output": tmp_path / "p", "cache": tmp_path / "c"}
     args = [str(BIN), "run", str(config), "--output", str(folders["output"]),
-            "--cache", str(folders["cache"])]
+            "--cache", str(folders["cache"]), "--no-report"]
     assert subprocess.run([*args, "-q"], capture_output=True).returncode == 0
     before = {p.name: p.read_bytes() for p in (folders["output"] / "demo").iterdir()}
     folder = folders[which]

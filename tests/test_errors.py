@@ -90,7 +90,9 @@ def test_a_failed_write_keeps_the_earlier_profile(config, monkeypatch):
         run_profile(config)
     folder = first.files["summary_csv"].parent
     assert first.files["summary_csv"].read_bytes() == before
-    assert sorted(p.name for p in folder.parent.iterdir()) == [folder.name]
+    # No temporary folder left; the catalogue (and its lock file) of the first run.
+    assert sorted(p.name for p in folder.parent.iterdir()) == [
+        ".catalog.duckdb.lock", "catalog.duckdb", folder.name]
 
 
 def test_cli_reports_bad_input_with_exit_status_2(tmp_path, capsys):

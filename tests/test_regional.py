@@ -170,9 +170,11 @@ def test_all_regions_clips_once_and_writes_every_region(demo_region, tmp_path, c
             "--set", "area_buffer_m=1000"]
     code, out, err = _run(args, tmp_path, capsys)
     assert code == 0, err
-    # --quiet: only the paths written, every region's files.
-    assert sorted({Path(line).parent.name for line in out.splitlines()}) == sorted(
-        p.name for p in (tmp_path / "profiles").iterdir())
+    # --quiet: only the paths written, every region's files and report.
+    written = [Path(line).relative_to(tmp_path / "profiles") for line in out.splitlines()]
+    assert sorted({p.parts[0] for p in written}) == sorted(
+        p.name for p in (tmp_path / "profiles").iterdir() if p.is_dir())
+    assert {p.as_posix() for p in written} >= {"west/report/index.html", "east/report/index.html"}
     for name, code_ in (("west", "GM9901"), ("east", "GM9903")):
         cells = gpd.read_parquet(tmp_path / "profiles" / name / "cells.parquet")
         assert set(cells["municipality_code"]) == {code_}

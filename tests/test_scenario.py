@@ -154,6 +154,12 @@ def test_the_scenario_command(demo_region, tmp_path, capsys):
     assert code == 0
     assert "close facility osm:w1454" in out and "capacity gap gp" in out
     assert (tmp_path / "p" / "demo@close-village-gp" / "diff_cells.parquet").exists()
+    # The last lines point to the reports: the baseline's, then the scenario's.
+    assert out.splitlines()[-2:] == [
+        f"report: {tmp_path / 'p' / name / 'report' / 'index.html'}"
+        for name in ("demo", "demo@close-village-gp")]
+    assert all((tmp_path / "p" / name / "report" / "index.html").is_file()
+               for name in ("demo", "demo@close-village-gp"))
 
 
 def test_a_facility_added_far_from_every_road_is_warned_about(demo_region, tmp_path, caplog):

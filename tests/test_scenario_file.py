@@ -196,6 +196,7 @@ BAD = [
      "frequency[1].factor: 0.8 cannot be applied (it would act as 1)"),
     ("[[frequency]]\nroute_id = \"r\"\nfactor = 13\n", "ok",
      "frequency[1].factor: 13 is above 12"),
+    ("", "baseline", "scenario.name: 'baseline' names the profile a scenario is compared with"),
 ]
 
 

@@ -14,6 +14,9 @@ from ..config import CAPACITY_UNITS, FACILITY_TYPES
 from ..errors import ConfigError, InputError
 from . import boundaries, facilities as facility_source, projection as projection_source
 
+# The catalogue keys a plain profile with this scenario name.
+BASELINE = "baseline"
+
 _TABLES: dict[str, set[str]] = {
     "scenario": {"name", "description"},
     "close": {"facility_id"},
@@ -133,7 +136,7 @@ def read_scenario(path: str | Path) -> Scenario:
     """Read a scenario TOML file.
 
     The file holds ``[scenario]`` with ``name`` (letters, digits, ``.``,
-    ``_``, ``-``; it names the output folder) and an optional
+    ``_``, ``-``; it names the output folder; not ``baseline``) and an optional
     ``description``, and any of::
 
         [[close]]        facility_id
@@ -186,6 +189,9 @@ def read_scenario(path: str | Path) -> Scenario:
     problem = _io.folder_name_problem(name)
     if problem:
         reader.fail("scenario.name", problem)
+    if name == BASELINE:
+        reader.fail("scenario.name", f"{BASELINE!r} names the profile a scenario is compared "
+                                     "with (in the catalogue); expected another name")
     description = reader.text(head, "scenario", "description", required=False) or ""
 
     close = tuple(reader.text(t, key, "facility_id")
