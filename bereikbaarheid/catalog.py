@@ -34,6 +34,7 @@ import pyarrow as pa
 
 from . import _io
 from .errors import InputError
+from .profile import to_wgs84
 from .sources.scenario import BASELINE
 
 logger = logging.getLogger(__name__)
@@ -70,8 +71,6 @@ _NUMERIC_TYPES = frozenset({"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT
 # this package installs with, so that a dashboard on an older DuckDB than the
 # writer's can open it.
 _STORAGE = "v1.1.0"
-# Coordinates are rounded to 7 decimals (about 1 cm), as in facilities.csv.
-_LONLAT_DECIMALS = 7
 
 
 def default_path(output_folder: str | Path) -> Path:
@@ -388,7 +387,7 @@ def _insert_parquet(con: duckdb.DuckDBPyConnection, table: str, path: Path,
     rows = con.execute(f"SELECT rowid, {'x, y' if derive == 'xy' else 'geometry'} FROM {table} "
                        "WHERE region = ? AND scenario = ?", key).df()
     if derive == "xy":
-        lon, lat = _to_wgs84(rows["x"].to_numpy(float), rows["y"].to_numpy(float))
+        lon, lat = to_wgs84(rows["x"].to_numpy(float), rows["y"].to_numpy(float))
     else:
         lon, lat = _centroids_wgs84(rows["geometry"])
     con.register("_lonlat", pa.table({"row": rows["rowid"].to_numpy(), "lon": lon, "lat": lat}))
@@ -408,7 +407,7 @@ def _insert_csv(con: duckdb.DuckDBPyConnection, table: str, path: Path, key: lis
     frame = pd.read_csv(path, dtype={c: str for c in header if c in _TEXT_COLUMNS})
     if table == "facilities" and not {"lon", "lat"} <= set(frame.columns):
         if {"x", "y"} <= set(frame.columns):
-            frame["lon"], frame["lat"] = _to_wgs84(pd.to_numeric(frame["x"]).to_numpy(float),
+            frame["lon"], frame["lat"] = to_wgs84(pd.to_numeric(frame["x"]).to_numpy(float),
                                                    pd.to_numeric(frame["y"]).to_numpy(float))
         else:
             frame["lon"] = frame["lat"] = np.nan
@@ -451,23 +450,13 @@ def _ensure_columns(con: duckdb.DuckDBPyConnection, table: str, columns: dict[st
                 con.execute(f"ALTER TABLE {table} ALTER COLUMN {_quote(column)} TYPE {wider}")
 
 
-def _to_wgs84(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """RD New (EPSG:28992) metres to WGS84 longitude and latitude, rounded."""
-    import pyproj
-
-    transformer = pyproj.Transformer.from_crs("EPSG:28992", "EPSG:4326", always_xy=True)
-    lon, lat = transformer.transform(x, y)
-    return (np.round(np.asarray(lon, float), _LONLAT_DECIMALS),
-            np.round(np.asarray(lat, float), _LONLAT_DECIMALS))
-
-
 def _centroids_wgs84(wkb: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """WGS84 of the centroids of WKB geometries in EPSG:28992 (None: NaN)."""
     import shapely
 
     geometries = shapely.from_wkb([None if g is None else bytes(g) for g in wkb])
     points = shapely.centroid(geometries)
-    return _to_wgs84(shapely.get_x(points), shapely.get_y(points))
+    return to_wgs84(shapely.get_x(points), shapely.get_y(points))
 
 
 def _fsync(path: Path) -> None:

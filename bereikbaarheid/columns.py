@@ -75,6 +75,8 @@ _SIDES = {"baseline": "in the baseline", "scenario": "in the scenario",
 CELLS = ("cells.parquet",)
 SUMMARY = ("summary.csv", "summary.json")
 AREAS = ("areas.parquet", "municipalities.geojson")
+PER_AREA_TYPE = SUMMARY + ("capacity.csv", "diff_summary.csv", "diff_capacity.csv")
+PER_AREA = PER_AREA_TYPE + AREAS
 _AREA_ROW = "the region first, then the municipalities by code"
 
 ENTRIES: tuple[Column, ...] = (
@@ -167,12 +169,14 @@ ENTRIES: tuple[Column, ...] = (
            "not linked", table="capacity"),
 
     # -- summary.csv / summary.json ------------------------------------------------
-    Column(SUMMARY, "level", "string", "", "`region` or `municipality`"),
-    Column(SUMMARY, "area_code", "string", "",
+    # The keys of the tables per area (here, areas.parquet, capacity.csv and
+    # the scenario's differences): one meaning in every file.
+    Column(PER_AREA, "level", "string", "", "`region` or `municipality`"),
+    Column(PER_AREA, "area_code", "string", "",
            "the region name, or the municipality code (`GMxxxx`)"),
-    Column(SUMMARY, "area_name", "string", "", "the region or municipality name"),
-    Column(SUMMARY, "type", "string", "", "facility type"),
-    Column(SUMMARY, "mode", "string", "", "travel mode"),
+    Column(PER_AREA, "area_name", "string", "", "the region or municipality name"),
+    Column(PER_AREA_TYPE, "type", "string", "", "facility type"),
+    Column(SUMMARY + ("diff_summary.csv",), "mode", "string", "", "travel mode"),
     Column(SUMMARY, "n_cells", "int", "count", "grid cells in the area"),
     Column(SUMMARY, "n_cells_unlinked", "int", "count", "of which unlinked"),
     Column(SUMMARY, "n_cells_unreachable", "int", "count",
@@ -225,10 +229,6 @@ ENTRIES: tuple[Column, ...] = (
            "the row's share beyond the norm minus that of the analysed area"),
 
     # -- areas.parquet / municipalities.geojson ---------------------------------------
-    Column(AREAS, "level", "string", "", "`region` or `municipality`"),
-    Column(AREAS, "area_code", "string", "",
-           "the region name, or the municipality code (`GMxxxx`)"),
-    Column(AREAS, "area_name", "string", "", "the region or municipality name"),
     Column(AREAS, "area_km2", "float", "km2",
            "area of the polygon (3 decimals), measured in EPSG:28992"),
     Column(AREAS, "population", "float", "inhabitants",
@@ -297,11 +297,6 @@ ENTRIES: tuple[Column, ...] = (
            "GP: the FTE the capacity stands for"),
 
     # -- capacity.csv ---------------------------------------------------------------
-    Column(("capacity.csv",), "level", "string", "", "`region` or `municipality`"),
-    Column(("capacity.csv",), "area_code", "string", "",
-           "the region name, or the municipality code (`GMxxxx`)"),
-    Column(("capacity.csv",), "area_name", "string", "", "the region or municipality name"),
-    Column(("capacity.csv",), "type", "string", "", "facility type"),
     Column(("capacity.csv",), "unit", "string", "",
            "the type's unit: `patients`, `pupils` or `m2`"),
     Column(("capacity.csv",), "demand", "float", "type unit", "demand of the area's cells"),
@@ -408,12 +403,6 @@ ENTRIES: tuple[Column, ...] = (
     Column(("diff_cells.parquet",), "geometry", "geometry", "m", "the cell square (EPSG:28992)"),
 
     # -- diff_summary.csv -----------------------------------------------------------
-    Column(("diff_summary.csv",), "level", "string", "", "`region` or `municipality`"),
-    Column(("diff_summary.csv",), "area_code", "string", "",
-           "the region name, or the municipality code (`GMxxxx`)"),
-    Column(("diff_summary.csv",), "area_name", "string", "", "the region or municipality name"),
-    Column(("diff_summary.csv",), "type", "string", "", "facility type"),
-    Column(("diff_summary.csv",), "mode", "string", "", "travel mode"),
     Column(("diff_summary.csv",), "population_{side}", "float", "inhabitants",
            "inhabitants of the area"),
     Column(("diff_summary.csv",), "population_65_plus_{side}", "float", "inhabitants",
@@ -436,11 +425,6 @@ ENTRIES: tuple[Column, ...] = (
            "share of all inhabitants within T minutes"),
 
     # -- diff_capacity.csv ----------------------------------------------------------
-    Column(("diff_capacity.csv",), "level", "string", "", "`region` or `municipality`"),
-    Column(("diff_capacity.csv",), "area_code", "string", "",
-           "the region name, or the municipality code (`GMxxxx`)"),
-    Column(("diff_capacity.csv",), "area_name", "string", "", "the region or municipality name"),
-    Column(("diff_capacity.csv",), "type", "string", "", "facility type"),
     Column(("diff_capacity.csv",), "unit", "string", "",
            "the type's unit: `patients`, `pupils` or `m2`"),
     Column(("diff_capacity.csv",), "demand_{side}", "float", "type unit",

@@ -15,7 +15,6 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyproj
 import shapely
 
 from . import __version__, _io, _progress, catalog, export, profile, regional
@@ -492,9 +491,10 @@ def write(inputs: RunInputs, measured: Measured, folder: Path,
     # The manifest times every step but writing itself (the CLI's total has it).
     gaps = measured.gaps
     facilities = (None if gaps is None
-                  else _with_coordinates(_rounded(gaps.facilities), measured.facilities))
+                  else profile.with_coordinates(_rounded(gaps.facilities), measured.facilities))
     capacity_areas = None if gaps is None else _rounded(gaps.areas)
-    areas = _areas(measured.summary, capacity_areas, inputs.region, inputs.all_municipalities)
+    areas = profile.areas_table(measured.summary, capacity_areas, inputs.region.polygon,
+                                inputs.all_municipalities)
     # What the grid brought along, besides the cell id and centroid.
     own = {"cell_id", "x", "y", "municipality_code", "municipality_name",
            inputs.cells.geometry.name}
@@ -507,69 +507,6 @@ def write(inputs: RunInputs, measured: Measured, folder: Path,
     return ProfileResult(cells=measured.cells, summary=measured.summary, files=files,
                          manifest=manifest, facilities=facilities, capacity=capacity_areas,
                          access=measured.access)
-
-
-def _with_coordinates(table: pd.DataFrame, facilities: gpd.GeoDataFrame) -> pd.DataFrame:
-    """``table`` (one row per facility) with each facility's ``x``, ``y``
-    (the run's CRS) and ``lon``, ``lat`` (WGS84, 7 decimals) after ``name``."""
-    where = pd.DataFrame(facilities[["facility_id", "type", "x", "y"]]).set_index(
-        ["facility_id", "type"])
-    xy = where.reindex(pd.MultiIndex.from_frame(table[["facility_id", "type"]]))
-    x, y = xy["x"].to_numpy(np.float64), xy["y"].to_numpy(np.float64)
-    lon, lat = _to_wgs84(x, y, facilities.crs)
-    at = list(table.columns).index("name") + 1
-    out = table.copy()
-    for offset, (name, values) in enumerate((("x", x), ("y", y), ("lon", lon), ("lat", lat))):
-        out.insert(at + offset, name, values)
-    return out
-
-
-def _to_wgs84(x: np.ndarray, y: np.ndarray, crs: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Longitude and latitude (WGS84, 7 decimals: about 1 cm) of points in ``crs``."""
-    transformer = pyproj.Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
-    lon, lat = transformer.transform(np.asarray(x, np.float64), np.asarray(y, np.float64))
-    return np.round(np.asarray(lon, np.float64), 7), np.round(np.asarray(lat, np.float64), 7)
-
-
-def _areas(summary: pd.DataFrame, capacity_areas: pd.DataFrame | None,
-           region: regions.Region, all_munis: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """One row per area of ``summary`` (the region, then its municipalities
-    by code) with its polygon and, side by side, its travel times per type
-    and mode and its capacity per type: the table of ``areas.parquet``.
-
-    The region's polygon is the region; a municipality's is its whole
-    polygon of the boundary file, also where the region holds only part of it.
-    """
-    keys = ["level", "area_code"]
-    rows = summary.drop_duplicates(keys)[
-        keys + ["area_name", "population", "population_0_14", "population_65_plus"]]
-    rows = rows.reset_index(drop=True)
-    index = pd.MultiIndex.from_frame(rows[keys])
-    polygons = dict(zip(all_munis["code"], all_munis.geometry))
-    shapes = np.array([region.polygon if level == "region" else polygons[code]
-                       for level, code in zip(rows["level"], rows["area_code"])], dtype=object)
-    rows.insert(3, "area_km2", np.round(shapely.area(shapes) / 1e6, 3))
-    inside = shapely.point_on_surface(shapes)
-    lon, lat = _to_wgs84(shapely.get_x(inside), shapely.get_y(inside), all_munis.crs)
-    columns: dict[str, Any] = {"lon": lon, "lat": lat}
-    for (ftype, mode), group in summary.groupby(["type", "mode"], sort=False):
-        row = group.set_index(keys).reindex(index)
-        beyond = row["share_beyond_norm"].to_numpy(np.float64)
-        columns[f"{ftype}_{mode}_median_time_s"] = row["median_time_s"].to_numpy(np.float64)
-        columns[f"{ftype}_{mode}_p90_time_s"] = row["p90_time_s"].to_numpy(np.float64)
-        columns[f"{ftype}_{mode}_share_within_norm"] = np.round(1.0 - beyond, 6)
-        columns[f"{ftype}_{mode}_share_beyond_norm"] = beyond
-    if capacity_areas is not None:
-        for ftype, group in capacity_areas.groupby("type", sort=False):
-            row = group.set_index(keys).reindex(index)
-            for name in ("demand", "capacity", "gap"):
-                columns[f"{ftype}_{name}"] = row[name].to_numpy(np.float64)
-        gp = capacity_areas[capacity_areas["type"] == "gp"]
-        if len(gp):
-            columns["gp_fte_shortfall"] = (
-                gp.set_index(keys).reindex(index)["fte_shortfall"].to_numpy(np.float64))
-    table = pd.concat([rows, pd.DataFrame(columns)], axis=1)
-    return gpd.GeoDataFrame(table, geometry=shapes, crs=all_munis.crs)
 
 
 def _read_cells(config: RunConfig, region: regions.Region, all_munis: gpd.GeoDataFrame,

@@ -1,4 +1,4 @@
-"""Time the HTML report of a national-size profile (887,800 cells), tiled from the demo profile.
+"""Time the report and the catalogue of a national-size profile (887,800 cells), tiled from the demo.
 
 Usage::
 
@@ -10,7 +10,9 @@ cells repeated on a grid of tiles (shifted x, y, cell id and geometry) and
 cut at ``--cells`` rows, the facilities and municipalities (areas.parquet)
 shifted with them, the other tables as they are. Then runs
 ``build_report`` on it in a child process and prints its time, the size of
-the page and the peak memory (max RSS) of that process. A demo profile
+the page and the peak memory (max RSS) of that process; then, each in a
+child of its own, ``catalog.update`` of a new catalogue with it and of that
+catalogue again (its rows replaced), with time, file size and peak memory. A demo profile
 without areas.parquet or facility coordinates (schema before 1.5.0) gets
 them from ``--region`` (the demo region folder) when given.
 """
@@ -39,9 +41,14 @@ TILES_PER_ROW = 14  # about the Netherlands' width to height with the demo's til
 CHILD = """
 import json, re, resource, sys, time
 from pathlib import Path
+from bereikbaarheid import catalog
 from bereikbaarheid.report import build_report
 start = time.perf_counter()
-index = build_report(sys.argv[1], lang=sys.argv[2])
+if sys.argv[1] == "report":
+    index = build_report(sys.argv[2], lang=sys.argv[3])
+else:
+    index = sys.argv[3]
+    catalog.update(index, [sys.argv[2]])
 build_s = time.perf_counter() - start
 try:
     status = Path("/proc/self/status").read_text()
@@ -166,7 +173,7 @@ def main() -> None:
         print(f"synthetic national profile: {args.cells:,} cells "
               f"(made in {time.perf_counter() - start:.1f} s)")
         start = time.perf_counter()
-        child = subprocess.run([sys.executable, "-c", CHILD, str(folder), args.lang],
+        child = subprocess.run([sys.executable, "-c", CHILD, "report", str(folder), args.lang],
                                check=True, capture_output=True, text=True)
         wall = time.perf_counter() - start
         result = json.loads(child.stdout.strip().splitlines()[-1])
@@ -178,6 +185,14 @@ def main() -> None:
         print(f"index.html: {index.stat().st_size / 1e6:.1f} MB; "
               f"{len(figures)} figures, {sum(f.stat().st_size for f in figures) / 1e6:.1f} MB")
         print(f"peak memory of the build (max RSS): {peak_gb:.2f} GB")
+        database = work / "catalog.duckdb"
+        for what in ("a new catalogue", "the same again (rows replaced)"):
+            child = subprocess.run([sys.executable, "-c", CHILD, "catalog", str(folder),
+                                    str(database)], check=True, capture_output=True, text=True)
+            result = json.loads(child.stdout.strip().splitlines()[-1])
+            print(f"catalog.update, {what}: {result['build_s']:.1f} s, "
+                  f"{database.stat().st_size / 1e6:.0f} MB, "
+                  f"peak memory {result['peak_kb'] / 1024 ** 2:.2f} GB")
         if args.keep:
             shutil.copytree(index.parent, args.keep, dirs_exist_ok=True)
             print(f"report copied to {args.keep}")

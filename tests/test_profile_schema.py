@@ -21,7 +21,7 @@ import pytest
 import shapely
 
 import bereikbaarheid
-from bereikbaarheid import ConfigError, RunConfig, columns, export, pipeline, run_scenario
+from bereikbaarheid import ConfigError, RunConfig, columns, export, pipeline, profile, run_scenario
 from bereikbaarheid.config import Settings
 from bereikbaarheid.sources import boundaries
 
@@ -251,7 +251,7 @@ def test_rd_new_origin_is_amersfoort_in_wgs84():
     """The RD New projection's origin, (155000, 463000), is the Amersfoort
     tower: 52.15517440 N, 5.38720621 E in WGS84 (RDNAPTRANS); pyproj's
     datum shift is good to about a metre."""
-    lon, lat = pipeline._to_wgs84(np.array([155000.0]), np.array([463000.0]), "EPSG:28992")
+    lon, lat = profile.to_wgs84(np.array([155000.0]), np.array([463000.0]), "EPSG:28992")
     assert abs(lon[0] - 5.38720621) < 1e-5 and abs(lat[0] - 52.15517440) < 1e-5
 
 
