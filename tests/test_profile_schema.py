@@ -21,7 +21,8 @@ import pytest
 import shapely
 
 import bereikbaarheid
-from bereikbaarheid import ConfigError, RunConfig, columns, export, pipeline, profile, run_scenario
+from bereikbaarheid import (ConfigError, RunConfig, catalog, columns, export, pipeline, profile,
+                            report, run_scenario)
 from bereikbaarheid.config import Settings
 from bereikbaarheid.sources import boundaries
 
@@ -386,14 +387,20 @@ def test_profile_folders_and_files_are_readable_by_others_under_umask_022(run, f
     try:
         export.write_profile(tmp_path / "profiles" / "demo", result.baseline.cells,
                              result.baseline.summary, {"region": "demo"}, areas=areas)
+        # The report and the catalogue, which a dashboard reads too.
+        report.build_report(folder := tmp_path / "profiles" / "demo")
+        catalog.update(tmp_path / "profiles" / "catalog.duckdb", [folder])
     finally:
         os.umask(previous)
-    folder = tmp_path / "profiles" / "demo"
     assert folder.stat().st_mode & 0o777 == 0o755
-    names = sorted(p.name for p in folder.iterdir())
+    names = sorted(p.name for p in folder.iterdir() if p.is_file())
     assert {"areas.parquet", "municipalities.geojson", "manifest.json"} <= set(names)
     for name in names:
         assert (folder / name).stat().st_mode & 0o777 == 0o644, name
+    shown = folder / "report"
+    for path in [shown, *shown.rglob("*")]:
+        assert path.stat().st_mode & 0o777 == (0o755 if path.is_dir() else 0o644), path
+    assert (tmp_path / "profiles" / "catalog.duckdb").stat().st_mode & 0o777 == 0o644
 
 
 # -- the catalogue ----------------------------------------------------------------------
