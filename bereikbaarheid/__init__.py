@@ -33,7 +33,7 @@ _API = {
     "DemoRegion": "demo.generate",
     "generate_demo": "demo.generate",
     "ProfileResult": "pipeline",
-    "RunConfig": "pipeline",
+    "RunConfig": "run_config",
     "run_profile": "pipeline",
     "ScenarioResult": "scenario",
     "run_scenario": "scenario",

@@ -33,13 +33,14 @@ import pandas as pd
 import pyarrow as pa
 
 from . import _io
+from .config import CATALOG_NAME
 from .errors import InputError
 from .profile import to_wgs84
 from .sources.scenario import BASELINE
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_NAME = "catalog.duckdb"
+DEFAULT_NAME = CATALOG_NAME
 
 # The tables filled from a profile folder's files, in the order written; a
 # file a folder lacks gives no rows.

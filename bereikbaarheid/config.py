@@ -25,6 +25,8 @@ from ._schema import as_tuple, bounded, closest, describe_errors, listed, type_n
 from .errors import ConfigError
 
 ROAD_MODES: tuple[str, ...] = ("walk", "bike", "car")
+# The DuckDB catalogue's file name in an output folder (bereikbaarheid.catalog).
+CATALOG_NAME = "catalog.duckdb"
 TRANSIT_MODE = "pt"
 MODES: tuple[str, ...] = (*ROAD_MODES, TRANSIT_MODE)
 FACILITY_TYPES: tuple[str, ...] = ("gp", "school", "supermarket")

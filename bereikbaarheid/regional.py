@@ -9,26 +9,24 @@ import os
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import geopandas as gpd
 import shapely
 
 from . import _io
 from .errors import CacheError, ConfigError, InputError
+from .run_config import RunConfig
 from .sources import clip, regions
 
 logger = logging.getLogger(__name__)
-
-if TYPE_CHECKING:
-    from .pipeline import RunConfig
 
 # Bump when the clipping rules change, so cached clipped files are redone.
 CLIP_FORMAT_VERSION = "1"
 CLIPPED_FOLDER = "clipped"
 
 
-def region_spec(config: "RunConfig", municipalities: gpd.GeoDataFrame) -> regions.RegionSpec:
+def region_spec(config: RunConfig, municipalities: gpd.GeoDataFrame) -> regions.RegionSpec:
     """The region a run configuration asks for: an NPVR region of the
     registry, a list of municipality codes, a polygon file, or (none of
     these) every municipality of the boundary file."""
@@ -45,7 +43,7 @@ def region_spec(config: "RunConfig", municipalities: gpd.GeoDataFrame) -> region
     return regions.custom_region(config.region, codes)
 
 
-def resolve(config: "RunConfig", municipalities: gpd.GeoDataFrame) -> regions.Region:
+def resolve(config: RunConfig, municipalities: gpd.GeoDataFrame) -> regions.Region:
     """The region of ``config`` against the boundary file, with its analysis
     area (region plus ``settings.area_buffer_m``); an absent municipality
     code is an error naming it."""
@@ -55,7 +53,7 @@ def resolve(config: "RunConfig", municipalities: gpd.GeoDataFrame) -> regions.Re
 
 
 def clipped_inputs(
-    config: "RunConfig", areas: Mapping[str, shapely.Geometry]
+    config: RunConfig, areas: Mapping[str, shapely.Geometry]
 ) -> dict[str, tuple[Path, tuple[Path, ...], dict[str, Any]]]:
     """The OSM extract and GTFS feeds of ``config`` clipped to each area.
 
