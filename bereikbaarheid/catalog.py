@@ -48,9 +48,10 @@ PARQUET_TABLES = {"cells": "cells.parquet", "areas": "areas.parquet",
                   "diff_cells": "diff_cells.parquet"}
 CSV_TABLES = {"summary": "summary.csv", "capacity": "capacity.csv",
               "facilities": "facilities.csv", "diff_summary": "diff_summary.csv",
-              "diff_capacity": "diff_capacity.csv", "diff_facilities": "diff_facilities.csv"}
+              "diff_capacity": "diff_capacity.csv", "diff_facilities": "diff_facilities.csv",
+              "closure_impact": "closure_impact.csv"}
 TABLES = ("profiles", "cells", "summary", "capacity", "facilities", "areas",
-          "diff_summary", "diff_capacity", "diff_facilities", "diff_cells")
+          "diff_summary", "diff_capacity", "diff_facilities", "diff_cells", "closure_impact")
 KEY = ("region", "scenario")
 _PROFILE_COLUMNS = {"region": "VARCHAR", "scenario": "VARCHAR", "folder": "VARCHAR",
                     "schema_version": "VARCHAR", "version": "VARCHAR",
@@ -61,7 +62,7 @@ _PROFILE_COLUMNS = {"region": "VARCHAR", "scenario": "VARCHAR", "folder": "VARCH
 _TEXT_COLUMNS = frozenset({
     "level", "area_code", "area_name", "code", "name", "type", "mode", "unit",
     "facility_id", "capacity_unit", "capacity_source", "status", "municipality_code",
-    "municipality_name", "cell_id",
+    "municipality_name", "cell_id", "fca_mode", "next_facility_id", "next_facility_name",
 })
 _NUMERIC_TYPES = frozenset({"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT",
                             "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT",

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Iterator, NoReturn
 
 from . import __version__, _progress
-from .errors import BereikbaarheidError, ConfigError
+from .errors import BereikbaarheidError, ConfigError, interrupted
 
 logger = logging.getLogger("bereikbaarheid")
 
@@ -77,36 +77,39 @@ def main(argv: list[str] | None = None) -> int:
 
 def _failure(exc: BaseException, debug: bool) -> int:
     """Report a failure in one line on stderr and return its exit status."""
-    if _interrupted(exc):
+    if interrupted(exc):
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     if isinstance(exc, SystemExit):
         return int(exc.code or 0)
+    status, line = _error_line(exc)
+    if debug:
+        traceback.print_exception(exc, file=sys.stderr)
+    print(line, file=sys.stderr)
+    return status
+
+
+def _error_line(exc: BaseException, where: str = "") -> tuple[int, str]:
+    """The exit status of a failure and its one line: ``error: <file>: <what
+    was wrong>; expected ...``, with `` (where)`` after it when given."""
+    after = f" ({where})" if where else ""
     if isinstance(exc, BereikbaarheidError):
-        _debug_traceback(exc, debug)
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return EXIT_USAGE, f"error: {exc}{after}"
     if isinstance(exc, OSError):
         # A folder that is read-only or full, a path naming a file: the
         # system's own words, with the file it was about.
-        _debug_traceback(exc, debug)
-        where = exc.filename if exc.filename is not None else "(unknown file)"
+        path = exc.filename if exc.filename is not None else "(unknown file)"
         # numpy reports a short write (a full disk) without an errno.
         reason = exc.strerror or f"{exc} (is the disk full?)"
         expected = _OS_EXPECTED.get(exc.errno, "a readable input, and a writable output "
                                                "and cache folder with free space")
-        print(f"error: {where}: {reason}; expected {expected}", file=sys.stderr)
-        return EXIT_USAGE
+        return EXIT_USAGE, f"error: {path}: {reason}; expected {expected}{after}"
     if isinstance(exc, MemoryError):
-        _debug_traceback(exc, debug)
-        print("error: out of memory; expected a smaller region, or fewer modes "
-              "(--set 'modes=[\"car\"]')", file=sys.stderr)
-        return EXIT_USAGE
-    if debug:
-        traceback.print_exception(exc, file=sys.stderr)
-    print(f"error: internal error (a bug): {type(exc).__name__}: {exc}; rerun with --debug "
-          "for the traceback and report it", file=sys.stderr)
-    return EXIT_BUG
+        return EXIT_USAGE, ("error: out of memory; expected a smaller region, or fewer modes "
+                            f"(--set 'modes=[\"car\"]'){after}")
+    return EXIT_BUG, (f"error: internal error (a bug){' in ' + where if where else ''}: "
+                      f"{type(exc).__name__}: {exc}; rerun with --debug for the traceback "
+                      "and report it")
 
 
 # What a path should have been, by the system's error.
@@ -119,23 +122,6 @@ _OS_EXPECTED: dict[int, str] = {
     errno.EEXIST: "a folder, not a file", errno.ENOTDIR: "a folder, not a file",
     errno.EISDIR: "a file, not a folder", errno.ENOENT: "a file or folder that exists",
 }
-
-
-def _interrupted(exc: BaseException | None) -> bool:
-    """Ctrl-C, also when it surfaced inside compiled code as another error
-    (Numba raises SystemError with the KeyboardInterrupt as its cause)."""
-    seen = set()
-    while exc is not None and id(exc) not in seen:
-        if isinstance(exc, KeyboardInterrupt):
-            return True
-        seen.add(id(exc))
-        exc = exc.__cause__ or exc.__context__
-    return False
-
-
-def _debug_traceback(exc: BaseException, debug: bool) -> None:
-    if debug:
-        traceback.print_exception(exc, file=sys.stderr)
 
 
 def _configure_output(args: argparse.Namespace) -> None:
@@ -172,8 +158,16 @@ def _dispatch(args: argparse.Namespace, start: float) -> int:
         return _download(args)
     if command == "run" and args.all_regions:
         return _run_all(args, start)
+    if command == "scenario" and args.each_closure:
+        return _closures(args, start)
     if command == "scenario":
         return _scenario(args, start)
+    if command == "batch":
+        return _batch(args, start)
+    if command == "run" and (args.workers or args.scheduler):
+        raise ConfigError("--workers and --scheduler spread regions over workers; expected "
+                          "them with --all-regions (or use `bereikbaarheid batch`)",
+                          path="command line")
     if command == "report":
         return _report(args)
     if command == "catalog":
@@ -287,7 +281,20 @@ def _iso_date(text: str) -> str:
 
 
 # Commands that do nothing without arguments: alone, they print their help.
-_NEEDS_INPUT = ("run", "scenario", "report", "catalog", "gtfs-check")
+_NEEDS_INPUT = ("run", "scenario", "batch", "report", "catalog", "gtfs-check")
+
+# What --each-closure takes, as ``batch.CLOSURE_CHOICES`` (a test checks).
+_CLOSURE_CHOICES = ("gp", "school", "supermarket", "all")
+
+
+def _worker_count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= value <= 512:
+        raise argparse.ArgumentTypeError(f"{text} is outside the range 1 to 512")
+    return value
 
 # The report's languages, as ``report.LANGUAGES`` (not imported here: it
 # would load matplotlib for ``--help``; a test checks the two agree).
@@ -392,12 +399,33 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
                                        "examples/scenarios) and write both with their "
                                        "difference")
     what_if.add_argument("config", type=Path, help="run configuration of the baseline")
-    what_if.add_argument("scenario", type=Path, help="scenario file (TOML)")
+    what_if.add_argument("scenario", type=Path, nargs="?", default=None,
+                         help="scenario file (TOML); optional with --each-closure")
     what_if.add_argument("--full", action="store_true",
                          help="recompute road travel times in full instead of updating them "
                               "incrementally (same tables, slower)")
+    what_if.add_argument("--each-closure", choices=_CLOSURE_CHOICES, default=None,
+                         help="close every facility of this type (or all) on its own and "
+                              "write the ranked closure_impact.csv into the profile (the "
+                              "scenario's, when one is given)")
 
-    for p in (demo, run, what_if):
+    many = command("batch", help="run a batch file: regions x scenario files x projection "
+                                 "years (see examples/batch.toml), serially or on Dask")
+    many.add_argument("file", type=Path, metavar="BATCH_FILE", help="batch file (TOML)")
+
+    for p in (run, what_if, many):
+        p.add_argument("--workers", type=_worker_count, default=None, metavar="N",
+                       help="run the tasks on a local Dask cluster of N worker processes "
+                            "(default: serially)")
+        p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="run the tasks on a running Dask cluster, e.g. tcp://HOST:8786 "
+                            "(default: $DASK_SCHEDULER_ADDRESS if set); the workers must see "
+                            "the inputs, the output and the cache folders at the same paths")
+        p.add_argument("--memory-limit", default=None, metavar="SIZE",
+                       help="memory per local worker, e.g. 4GB (default: the machine's "
+                            "memory shared out); a task over it is rerun, then reported")
+
+    for p in (demo, run, what_if, many):
         p.add_argument("--output", type=Path, default=None,
                        help="profiles folder (default: profiles, or the config's)")
         p.add_argument("--cache", type=Path, default=None,
@@ -428,8 +456,8 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
                        help="the profiles folder, e.g. profiles")
     store.add_argument("--catalog", type=Path, default=None, metavar="PATH",
                        help="the catalogue file (default: OUTPUT_FOLDER/catalog.duckdb)")
-    return parser, {"run": run, "scenario": what_if, "report": show, "catalog": store,
-                    "gtfs-check": check}
+    return parser, {"run": run, "scenario": what_if, "batch": many, "report": show,
+                    "catalog": store, "gtfs-check": check}
 
 
 def _run_config(args: argparse.Namespace, region_id: str | None = None):
@@ -518,6 +546,14 @@ def _settings(overrides: list[str], base):
 def _scenario(args: argparse.Namespace, start: float) -> int:
     from . import pipeline, scenario
 
+    if args.scenario is None:
+        raise ConfigError("expected a scenario file (SCENARIO), or --each-closure TYPE",
+                          path="command line")
+    if args.workers or args.scheduler:
+        raise ConfigError("--workers and --scheduler spread closures over workers; expected "
+                          "them with --each-closure (or use `bereikbaarheid batch`)",
+                          path="command line")
+
     config = pipeline.RunConfig.from_toml(args.config, output_dir=args.output,
                                           cache_dir=args.cache, catalog=_catalog_choice(args))
     with _located(config):
@@ -536,54 +572,150 @@ def _scenario(args: argparse.Namespace, start: float) -> int:
 
 def _run_all(args: argparse.Namespace, start: float) -> int:
     """Every registry region: clip the national inputs for all in one pass, then
-    profile each; a region that fails is reported and the others still run."""
-    from . import pipeline, regional
-    from .sources import boundaries, regions
+    profile each, serially or on Dask; a region that fails is reported and the
+    others still run."""
+    from . import batch, pipeline
+    from .sources import regions
 
     registry = args.registry
     if registry is None and args.config is not None:
         registry = pipeline.RunConfig.from_toml(args.config).registry
     names = list(regions.read_registry(registry))
     configs = {name: _run_config(args, region_id=name) for name in names}
-    # The regions share every input and setting: any one's config clips for all.
-    base = configs[names[0]]
-    munis = boundaries.read_municipalities(base.municipalities, base.settings)
-    if not args.no_clip:
-        areas = {}
-        for name, config in configs.items():
-            try:
-                areas[name] = regional.resolve(config, munis).area
-            except BereikbaarheidError:
-                pass  # reported by its own run below
-        regional.clipped_inputs(base, areas)
-    failed = 0
-    reports = []
-    for name, config in configs.items():
-        logger.info(f"region {name}")
-        try:
-            with _located(config):
-                result = pipeline.run_profile(config)
-            written = _reports(args, [result])
-        except BereikbaarheidError as exc:
-            failed += 1
-            print(f"error: {exc} (region {name})", file=sys.stderr)
-            continue
-        reports += written
+    tasks = batch.plan_regions(configs, lang=_report_lang(args), clip=not args.no_clip)
+    return _run_batch(args, tasks, configs[names[0]], start, what="region(s)")
+
+
+def _batch(args: argparse.Namespace, start: float) -> int:
+    """A batch file: per region its baseline, scenarios and closures."""
+    from . import batch
+
+    spec = batch.read_batch(args.file, output_dir=args.output, cache_dir=args.cache,
+                            catalog=_catalog_choice(args))
+    cluster = _cluster(args)
+    logger.info(spec.describe())
+    tasks = batch.plan_batch(spec, lang=_report_lang(args), parts=_parts(cluster))
+    return _run_batch(args, tasks, next(iter(spec.configs.values())), start, what="task(s)",
+                      cluster=cluster)
+
+
+def _closures(args: argparse.Namespace, start: float) -> int:
+    """``scenario CONFIG [SCENARIO] --each-closure TYPE``."""
+    from . import batch, pipeline
+    from .sources import scenario as scenario_source
+
+    config = pipeline.RunConfig.from_toml(args.config, output_dir=args.output,
+                                          cache_dir=args.cache, catalog=_catalog_choice(args))
+    what = None if args.scenario is None else scenario_source.read_scenario(args.scenario)
+    if args.full:
+        raise ConfigError("--each-closure always updates the road travel times "
+                          "incrementally; expected no --full", path="command line")
+    cluster = _cluster(args)
+    tasks = batch.plan_closures(config, args.each_closure, what, lang=_report_lang(args),
+                                parts=_parts(cluster))
+    return _run_batch(args, tasks, config, start, what="task(s)", cluster=cluster)
+
+
+def _cluster(args: argparse.Namespace):
+    from . import batch
+
+    return batch.Cluster(workers=args.workers, scheduler=args.scheduler,
+                         memory_limit=args.memory_limit)
+
+
+def _parts(cluster) -> int:
+    """Closure tasks per region: a few per worker, so that a slow one does
+    not hold the others up; one serially. The rows do not depend on it."""
+    c = cluster.resolved()
+    return 1 if cluster.serial else 4 * (c.workers or 8)
+
+
+def _report_lang(args: argparse.Namespace) -> str | None:
+    return None if args.no_report else args.lang
+
+
+def _run_batch(args: argparse.Namespace, tasks: list, config, start: float, *, what: str,
+               cluster=None) -> int:
+    """Run ``tasks`` where ``args`` says, say what each did as it finishes,
+    add every profile written to the catalogue once, and return the exit
+    status: 0 when all went well, 2 when a task failed on its input (or its
+    worker died), 1 when one met a bug."""
+    from . import batch
+
+    cluster = cluster or _cluster(args)
+    if config.catalog_path is not None:
+        from . import catalog
+
+        catalog.check(config.catalog_path)  # before the long work, not after
+    serial = cluster.serial
+    logger.info(f"{sum(t.counted for t in tasks)} task(s) {cluster.describe()}")
+    status = EXIT_OK
+    said: set[tuple[str, str]] = set()  # (region, warning): a scenario repeats its baseline's
+
+    with batch.connect(cluster, verbose=args.verbose) as (client, threads):
+        # Asked now: a worker that died may be gone from the list when it matters.
+        limit = None if client is None else batch.memory_limit_of(client)
+
+        def heard(task, value, done: int, total: int, running: int) -> None:
+            nonlocal status
+            if isinstance(value, batch.Failure):
+                if not task.counted and value.error is None:
+                    return  # a step that passes a result on: its task is reported
+                code, line = _task_failure(value, limit, args.debug)
+                status = max(status, code) if status != EXIT_BUG else status
+                print(line, file=sys.stderr, flush=True)
+                return
+            if not task.counted:
+                return
+            line = value.line if isinstance(value, batch.TaskReport) else task.label
+            logger.info(f"[{done}/{total}, {running} running] {line}")
+            if isinstance(value, batch.TaskReport) and not serial:
+                region = value.key.split("@")[0]
+                for warning in value.warnings:  # a worker's: logged there to no one
+                    if (region, warning) not in said:
+                        said.add((region, warning))
+                        logger.warning(f"{value.key}: {warning}")
+
+        outcome = batch.run_tasks(tasks, client, numba_threads=threads, listener=heard)
+    reports = [r for r in outcome.results.values() if isinstance(r, batch.TaskReport)]
+    folders = [r.folder for r in reports if r.folder is not None]
+    if folders and config.catalog_path is not None:
+        from . import pipeline
+
+        pipeline.update_catalog(config, folders)
+    for report in reports:
         if args.quiet:
-            for path in (*result.files.values(), *written):
+            for path in (*report.files, *([report.report] if report.report else [])):
                 print(path)
-            continue
-        region = result.summary[result.summary["level"] == "region"]
-        gp = region[(region["type"] == "gp") & (region["mode"] == "car")]
-        median = f"{gp['median_time_s'].iloc[0] / 60:.1f} min" if len(gp) else "n/a"
-        print(f"{name}: {len(result.cells)} cells, {region['population'].iloc[0]:,.0f} "
-              f"inhabitants, median car time to a GP {median}; written "
-              f"{result.files['manifest'].parent}")
+        else:
+            for line in report.extra.get("describe", []):
+                print(line)
     if not args.quiet:
-        print(f"{len(configs) - failed} of {len(configs)} regions written in "
-              f"{time.perf_counter() - start:.1f}s" + (f"; {failed} failed" if failed else ""))
-        _print_reports(reports, quiet=False)
-    return EXIT_USAGE if failed else EXIT_OK
+        failed = sum(f.task.counted for f in outcome.failures)
+        counted = [t for t in tasks if t.counted]
+        print(f"{len(counted) - failed} of {len(counted)} {what} done in "
+              f"{time.perf_counter() - start:.1f}s {cluster.describe()}"
+              + (f"; {failed} failed" if failed else ""))
+        for report in reports:
+            print(f"  {report.folder}")
+        _print_reports([r.report for r in reports if r.report is not None], quiet=False)
+    return status
+
+
+def _task_failure(failure, limit: str | None, debug: bool) -> tuple[int, str]:
+    """The exit status and the line of a task that failed; ``limit`` is the
+    workers' memory limit, as :func:`batch.memory_limit_of` says it."""
+    label = failure.task.label
+    if failure.error is None:
+        return EXIT_USAGE, f"error: {label}: not run, as {failure.cause} failed (above)"
+    if type(failure.error).__name__ == "KilledWorker":
+        over = f"over the memory limit of {limit} per worker" if limit else "out of memory"
+        return EXIT_USAGE, (f"error: {label}: its worker died each time it ran it (killed, or "
+                            f"{over}); expected a task that fits in a worker (--memory-limit, "
+                            "fewer workers, or a smaller region)")
+    if debug and failure.traceback:
+        print(failure.traceback, file=sys.stderr, end="")
+    return _error_line(failure.error, label)
 
 
 def _regions(args: argparse.Namespace) -> int:

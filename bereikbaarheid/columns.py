@@ -40,10 +40,11 @@ class Column:
     dtype
         The type as written (``string``, ``float``, ``int``, ``Int32``, ...).
     unit
-        ``s``, ``m``, ``km``, ``km2``, ``degrees``, ``inhabitants``, ``share``
-        (a fraction 0–1), ``count``, ``ratio``, ``type unit`` (the type's
-        capacity unit: GP ``patients``, school ``pupils``, supermarket ``m2``),
-        ``FTE``, or empty for identifiers and text.
+        ``s``, ``min``, ``m``, ``km``, ``km2``, ``degrees``, ``inhabitants``,
+        ``person-minutes``, ``share`` (a fraction 0–1), ``count``, ``ratio``,
+        ``type unit`` (the type's capacity unit: GP ``patients``, school
+        ``pupils``, supermarket ``m2``), ``FTE``, or empty for identifiers and
+        text.
     meaning
         What it holds, in English.
     table
@@ -78,6 +79,7 @@ AREAS = ("areas.parquet", "municipalities.geojson")
 PER_AREA_TYPE = SUMMARY + ("capacity.csv", "diff_summary.csv", "diff_capacity.csv")
 PER_AREA = PER_AREA_TYPE + AREAS
 _AREA_ROW = "the region first, then the municipalities by code"
+CLOSURE = ("closure_impact.csv",)
 
 ENTRIES: tuple[Column, ...] = (
     # -- cells.parquet ----------------------------------------------------------
@@ -373,6 +375,64 @@ ENTRIES: tuple[Column, ...] = (
            "Spearman (rank) correlation over the compared cells, unweighted; NaN likewise"),
     Column(("cbs_comparison.csv",), "share_within_500m", "float", "share",
            "population share whose difference is at most 500 m"),
+
+    # -- closure_impact.csv ------------------------------------------------------------
+    Column(CLOSURE, "rank", "int", "",
+           "1 = the worst closure: the most residents pushed beyond the norm by `fca_mode`, "
+           "then the most extra person-minutes by `fca_mode`; ties by `facility_id`"),
+    Column(CLOSURE, "facility_id", "string", "",
+           "the facility closed, on its own (every other facility stays)"),
+    Column(CLOSURE, "type", "string", "", "its type"),
+    Column(CLOSURE, "name", "string", "", "its name"),
+    Column(CLOSURE, "x", "float", "m", "its location, easting (EPSG:28992)"),
+    Column(CLOSURE, "y", "float", "m", "its location, northing (EPSG:28992)"),
+    Column(CLOSURE, "lon", "float", "degrees", "its longitude (WGS84), 7 decimals"),
+    Column(CLOSURE, "lat", "float", "degrees", "its latitude (WGS84), 7 decimals"),
+    Column(CLOSURE, "municipality_code", "string", "",
+           "the municipality it lies in (`GMxxxx`); empty abroad"),
+    Column(CLOSURE, "municipality_name", "string", "", "that municipality's name"),
+    Column(CLOSURE, "norm_min", "float", "min", "the type's norm (`norm_min`)"),
+    Column(CLOSURE, "fca_mode", "string", "",
+           "the mode that assigns demand to facilities (`fca_mode`): the demand, utilisation "
+           "and gap columns, and the rank, go by it"),
+    Column(CLOSURE, "{mode}_population_pushed_beyond_norm", "float", "inhabitants",
+           "residents within the norm by that mode before the closure and beyond it, or "
+           "reaching no facility, after it; for `pt` at `pt_time_percentile`"),
+    Column(CLOSURE, "{mode}_population_0_14_pushed_beyond_norm", "float", "inhabitants",
+           "the same, aged 0–14"),
+    Column(CLOSURE, "{mode}_population_65_plus_pushed_beyond_norm", "float", "inhabitants",
+           "the same, aged 65 and over"),
+    Column(CLOSURE, "{mode}_extra_person_min", "float", "person-minutes",
+           "the sum over cells reaching a facility both before and after of residents × "
+           "(time after − time before), in minutes"),
+    Column(CLOSURE, "{mode}_population_losing_reach", "float", "inhabitants",
+           "residents who reached a facility of the type by that mode before and reach none "
+           "after (not in the person-minutes)"),
+    Column(CLOSURE, "unit", "string", "",
+           "the type's unit of demand and capacity: `patients`, `pupils` or `m2`"),
+    Column(CLOSURE, "demand_moved", "float", "type unit",
+           "the facility's assigned demand (by `fca_mode`, as in `facilities.csv`): all of "
+           "it goes to other facilities, or to none"),
+    Column(CLOSURE, "demand_unserved", "float", "type unit",
+           "of which reaches no facility after the closure"),
+    Column(CLOSURE, "next_facility_id", "string", "",
+           "the facility receiving the most of that demand (ties: the smallest id); empty "
+           "when none receives any"),
+    Column(CLOSURE, "next_facility_name", "string", "", "its name"),
+    Column(CLOSURE, "next_facility_demand_received", "float", "type unit",
+           "the demand it receives"),
+    Column(CLOSURE, "next_facility_utilisation_before", "float", "ratio",
+           "its assigned demand / capacity before the closure"),
+    Column(CLOSURE, "next_facility_utilisation_after", "float", "ratio", "the same after"),
+    Column(CLOSURE, "municipality_gap_before", "float", "type unit",
+           "capacity gap (demand − capacity, as in `capacity.csv`) of the municipality the "
+           "facility lies in, before the closure; empty when no cell of the region lies in it"),
+    Column(CLOSURE, "municipality_gap_after", "float", "type unit", "the same after"),
+    Column(CLOSURE, "municipality_gap_change", "float", "type unit", "after − before"),
+    Column(CLOSURE, "region_gap_before", "float", "type unit",
+           "the region's capacity gap of the type before the closure"),
+    Column(CLOSURE, "region_gap_after", "float", "type unit", "the same after"),
+    Column(CLOSURE, "region_gap_change", "float", "type unit", "after − before"),
 
     # -- gtfs_issues.csv ------------------------------------------------------------
     Column(("gtfs_issues.csv",), "feed", "string", "", "the feed (file or folder name)"),

@@ -27,6 +27,11 @@ class InputError(BereikbaarheidError):
         where = f"{self.path}: " if self.path is not None else ""
         super().__init__(f"{where}{message}")
 
+    def __reduce__(self):
+        # Rebuilt from its own arguments when it crosses a process (a Dask
+        # worker's error reaching the command line).
+        return type(self), (self.path, self.message)
+
 
 class ConfigError(BereikbaarheidError):
     """A setting or configuration file is invalid.
@@ -49,6 +54,9 @@ class ConfigError(BereikbaarheidError):
         self.key = key
         where = "".join(f"{part}: " for part in (path, key) if part is not None)
         super().__init__(f"{where}{message}")
+
+    def __reduce__(self):
+        return type(self), (self.message, self.path, self.key)
 
     def located(self, path: str | Path | None) -> "ConfigError":
         """This error naming ``path`` as its source, unless it names one already."""
@@ -79,3 +87,19 @@ class GtfsError(InputError):
     def __init__(self, path: str | Path | None, message: str, report=None):
         super().__init__(path, message)
         self.report = report
+
+    def __reduce__(self):
+        return type(self), (self.path, self.message, self.report)
+
+
+def interrupted(exc: BaseException | None) -> bool:
+    """Whether ``exc`` is Ctrl-C, also when it surfaced inside compiled code
+    as another error (Numba raises SystemError with the KeyboardInterrupt as
+    its cause)."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False

@@ -58,6 +58,48 @@ class ScenarioResult:
     timings_s: dict[str, float]
 
 
+@dataclass
+class Baseline:
+    """A region's baseline, measured once; scenarios are applied to it.
+
+    ``measured`` keeps the road searches (its ``access.state``), so that each
+    scenario updates the travel times incrementally instead of recomputing
+    them. A batch keeps one per region in memory, on the worker that made it,
+    while the region's scenarios run.
+    """
+
+    inputs: pipeline.RunInputs
+    measured: pipeline.Measured
+
+    @property
+    def folder(self) -> Path:
+        """Where the baseline profile goes: ``output_dir / region``."""
+        config = self.inputs.config
+        return Path(config.output_dir) / config.region
+
+
+@dataclass
+class Applied:
+    """A scenario applied to a baseline, not yet written: its measures, its
+    differences and manifest entry, and the cells (projected or not) and
+    timetable it was measured on."""
+
+    scenario: scenario_source.Scenario
+    inputs: pipeline.RunInputs
+    measured: pipeline.Measured
+    diff: dict[str, pd.DataFrame]
+    manifest: dict[str, Any]
+    timings_s: dict[str, Any]
+    cells: gpd.GeoDataFrame | None = None
+    timetable: Any = None
+
+    @property
+    def folder(self) -> Path:
+        """Where the scenario profile goes: ``output_dir / f"{region}@{name}"``."""
+        config = self.inputs.config
+        return Path(config.output_dir) / f"{config.region}@{self.scenario.name}"
+
+
 def run_scenario(config: pipeline.RunConfig, scenario: scenario_source.Scenario | str | Path,
                  *, incremental: bool = True) -> ScenarioResult:
     """Run the baseline and the scenario and write both with their difference.
@@ -81,18 +123,63 @@ def run_scenario(config: pipeline.RunConfig, scenario: scenario_source.Scenario 
     """
     if not isinstance(scenario, scenario_source.Scenario):
         scenario = scenario_source.read_scenario(scenario)
-    settings = config.settings
+    base = baseline(config)
+    applied = apply(base, scenario, incremental=incremental)
+    # Both profiles are written once both are computed: a scenario that fails
+    # leaves the profiles of an earlier run as they were.
+    base_result = write_baseline(base)
+    result = write_applied(applied)
+    pipeline.update_catalog(config, [base.folder, applied.folder])
+    return ScenarioResult(baseline=base_result, scenario=result, diff=applied.diff,
+                          timings_s=applied.timings_s)
+
+
+def baseline(config: pipeline.RunConfig) -> Baseline:
+    """Prepare the inputs and measure the baseline, keeping the road searches
+    for incremental scenario updates."""
     inputs = pipeline.prepare(config)
-    export.recover(Path(config.output_dir) / f"{config.region}@{scenario.name}")
     logger.info("baseline")
-    base = pipeline.measure(inputs)
-    base_inputs = dataclasses.replace(inputs, timings=_progress.Timings(inputs.timings))
-    if base.gaps is None:
+    measured = pipeline.measure(inputs)
+    # The baseline's timings stop here: a scenario times its own steps on a copy.
+    return Baseline(inputs=dataclasses.replace(inputs, timings=_progress.Timings(inputs.timings)),
+                    measured=measured)
+
+
+def write_baseline(base: Baseline) -> pipeline.ProfileResult:
+    """Write the baseline profile (no catalogue: the caller adds it)."""
+    return pipeline.write(base.inputs, base.measured, base.folder)
+
+
+def write_applied(applied: Applied, extra_tables: dict[str, pd.DataFrame] | None = None
+                  ) -> pipeline.ProfileResult:
+    """Write a scenario's profile with its differences (and ``extra_tables``;
+    no catalogue)."""
+    export.recover(applied.folder)
+    tables = {"diff_cells.parquet": applied.diff["cells"],
+              "diff_summary.csv": applied.diff["summary"],
+              "diff_capacity.csv": applied.diff["capacity"],
+              "diff_facilities.csv": applied.diff["facilities"], **(extra_tables or {})}
+    return pipeline.write(applied.inputs, applied.measured, applied.folder,
+                          extra=applied.manifest, extra_tables=tables)
+
+
+def apply(base: Baseline, scenario: scenario_source.Scenario, *,
+          incremental: bool = True, keep_state: bool = True) -> Applied:
+    """Apply ``scenario`` to the baseline: its facilities, population,
+    timetable and the road travel times (updated incrementally unless
+    ``incremental`` is False). ``base`` is not modified, so that one
+    baseline serves many scenarios; ``keep_state`` False lets the scenario's
+    own road searches go once measured (a batch does not build on them)."""
+    config = base.inputs.config
+    settings = config.settings
+    inputs = dataclasses.replace(base.inputs, timings=_progress.Timings(base.inputs.timings))
+    base_measured = base.measured
+    if base_measured.gaps is None:
         raise ConfigError(f"a scenario compares capacity too: fca_mode {settings.fca_mode!r} "
                           f"must be among the modes {list(settings.modes)}")
 
     logger.info(f"scenario {scenario.name}: " + "; ".join(scenario.changes_summary()))
-    facilities = _changed_facilities(base.facilities, scenario, inputs, settings)
+    facilities = _changed_facilities(base_measured.facilities, scenario, inputs, settings)
     cells = inputs.cells
     noticed: list[str] = []
     if scenario.projection is not None:
@@ -115,20 +202,20 @@ def run_scenario(config: pipeline.RunConfig, scenario: scenario_source.Scenario 
 
     started = time.perf_counter()
     if incremental:
-        road = _incremental_road(base.access, base.facilities, facilities, scenario)
+        road = _incremental_road(base_measured.access, base_measured.facilities, facilities,
+                                 scenario)
     else:
         road = access.compute_access(inputs.networks, cells["x"].to_numpy(),
                                      cells["y"].to_numpy(), facilities, settings,
                                      hierarchies=inputs.hierarchies)
     road_s = time.perf_counter() - started
+    unlinked = _unlinked_additions(road, scenario, settings)
     measured = pipeline.measure(inputs, cells=cells, facilities=facilities, timetable=tt,
-                                road=road)
-    for warning in _unlinked_additions(road, scenario, settings):
+                                road=road, keep_state=keep_state)
+    for warning in unlinked:
         logger.warning(warning)
-        noticed.append(warning)
-    measured.warnings.extend(noticed)
-    diff = _differences(base, measured, scenario, settings)
-    folder = Path(config.output_dir) / f"{config.region}@{scenario.name}"
+    measured.warnings.extend(noticed + unlinked)
+    diff = _differences(base_measured, measured, scenario, settings)
     timings = {"road_update_s": round(road_s, 3), "incremental": incremental}
     extra = {"scenario": {
         "name": scenario.name, "description": scenario.description,
@@ -137,15 +224,8 @@ def run_scenario(config: pipeline.RunConfig, scenario: scenario_source.Scenario 
         "baseline": str(Path(config.output_dir) / config.region),
         "road_travel_times": timings,
     }}
-    tables = {"diff_cells.parquet": diff["cells"], "diff_summary.csv": diff["summary"],
-              "diff_capacity.csv": diff["capacity"], "diff_facilities.csv": diff["facilities"]}
-    # Both profiles are written once both are computed: a scenario that fails
-    # leaves the profiles of an earlier run as they were.
-    base_folder = Path(config.output_dir) / config.region
-    base_result = pipeline.write(base_inputs, base, base_folder)
-    result = pipeline.write(inputs, measured, folder, extra=extra, extra_tables=tables)
-    pipeline.update_catalog(config, [base_folder, folder])
-    return ScenarioResult(baseline=base_result, scenario=result, diff=diff, timings_s=timings)
+    return Applied(scenario=scenario, inputs=inputs, measured=measured, diff=diff,
+                   manifest=extra, timings_s=timings, cells=cells, timetable=tt)
 
 
 def describe(result: ScenarioResult) -> list[str]:

@@ -206,3 +206,12 @@ def test_catalog_rebuilds_the_catalogue_of_an_output_folder(profiles, tmp_path, 
     code = cli.main(["catalog", str(tmp_path / "missing")])
     err = capsys.readouterr().err
     assert code == 2 and err.splitlines()[-1].startswith(f"error: {tmp_path / 'missing'}: ")
+
+
+def test_closure_choices_are_the_closure_types(capsys):
+    from bereikbaarheid import batch, closures
+
+    assert cli._CLOSURE_CHOICES == closures.CLOSURE_TYPES == batch.CLOSURE_CHOICES
+    code = cli.main(["scenario", "run.toml", "--each-closure", "hospital"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("error: --each-closure: invalid choice: 'hospital'")

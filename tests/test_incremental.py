@@ -242,5 +242,11 @@ def test_closing_for_the_table_only_gives_the_same_table(case, data):
     assert closed.state is None
     full = _run(net, cells, fac[~fac.facility_id.isin(ids)])
     pd.testing.assert_frame_equal(closed.table, full.table, check_exact=True)
+    # Times only (the closure impact's): the same columns, without counts
+    # and CBS distances.
+    times = access.close_facilities(base.state, ids, table_only=True, times_only=True).table
+    kept = [c for c in full.table.columns if not ("_n_" in c or c.endswith("_cbs_distance_m"))]
+    assert list(times.columns) == kept
+    pd.testing.assert_frame_equal(times, full.table[kept], check_exact=True)
     # The baseline is left as it was.
     _assert_same(access.close_facilities(base.state, ids), full)

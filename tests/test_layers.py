@@ -87,3 +87,24 @@ def test_lower_layers_never_import_higher_ones():
     for module in (m for m in graph if m.startswith("bereikbaarheid.kernels.")):
         reached = {_layer(m) for m in nx.descendants(graph, module)}
         assert reached <= {"kernels", "_progress"}, f"{module} reaches {sorted(reached)}"
+
+
+def test_dask_stays_in_the_batch_layer():
+    """Batches sit above the run: only ``batch`` imports Dask, nothing but
+    the command line (and the batch itself) imports ``batch``, and the run
+    (pipeline, scenario, closures) never reaches it."""
+    graph = import_graph()
+    for path in sorted(PACKAGE.rglob("*.py")):
+        name = _module_name(path)
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        imported = {alias.name.split(".")[0] for node in ast.walk(tree)
+                    if isinstance(node, ast.Import) for alias in node.names}
+        imported |= {(node.module or "").split(".")[0] for node in ast.walk(tree)
+                     if isinstance(node, ast.ImportFrom) and not node.level}
+        if _layer(name) != "batch":
+            assert not imported & {"dask", "distributed"}, f"{name} imports Dask"
+    users = {m for m in graph if any(t.startswith("bereikbaarheid.batch")
+                                     for t in graph.successors(m))}
+    assert {m for m in users if _layer(m) != "batch"} == {"bereikbaarheid.cli"}
+    for module in ("bereikbaarheid.pipeline", "bereikbaarheid.scenario"):
+        assert not {m for m in nx.descendants(graph, module) if _layer(m) in ("batch", "cli")}

@@ -9,7 +9,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 # conda-forge names where they differ from PyPI's.
 CONDA_NAME = {"osmium": "pyosmium", "igraph": "python-igraph", "duckdb": "python-duckdb",
-              "matplotlib": "matplotlib-base"}
+              "matplotlib": "matplotlib-base", "dask": "dask-core"}
 
 
 def _name(requirement: str) -> str:

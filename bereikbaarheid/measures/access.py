@@ -233,7 +233,7 @@ def add_facilities(state: AccessState, new: pd.DataFrame) -> AccessResult:
 
 
 def close_facilities(state: AccessState, facility_ids: Iterable[Any], *,
-                     table_only: bool = False) -> AccessResult:
+                     table_only: bool = False, times_only: bool = False) -> AccessResult:
     """The result of :func:`compute_access` without the given facilities.
 
     Equal to a full run on the state's facility table minus those facilities
@@ -253,12 +253,19 @@ def close_facilities(state: AccessState, facility_ids: Iterable[Any], *,
         mode's searches are dropped once its columns are made, so the
         memory needed is that of one mode's searches, not of a second state.
         The report's ``graph_nodes`` are then those of the baseline's graphs.
+    times_only
+        With ``table_only``: the nearest facility's time, distance and id
+        only, without the counts within each threshold and the CBS
+        distance (what the impact of each closure needs, at half the cost).
 
     Raises
     ------
     KeyError
         When an id is not in the facility table.
     """
+    if times_only and not table_only:
+        raise ValueError("times_only needs table_only: a state without counts cannot be "
+                         "updated further")
     ids = list(facility_ids)
     table_ids = state.facilities["facility_id"]
     unknown = [i for i in ids if not (table_ids == i).any()]
@@ -287,6 +294,8 @@ def close_facilities(state: AccessState, facility_ids: Iterable[Any], *,
             sel = _selected(state, old, ftype)
             ms.nearest[ftype] = _repaired(old.rev, old.nearest[ftype], closed, old_node,
                                           old.fac_node[sel], old.fac_ms[sel], sel)
+            if times_only:
+                continue
             gone = sel[np.isin(sel, closed)]
             ms.counts[ftype] = old.counts[ftype] - _counts_within(state, old, gone)
             if mode == "car":
@@ -294,7 +303,7 @@ def close_facilities(state: AccessState, facility_ids: Iterable[Any], *,
                 ms.cbs[ftype] = _repaired(_by_length(old.rev), old.cbs[ftype], closed,
                                           old_node, old.fac_node[sel], old.fac_mm[sel], sel)
         if table_only:
-            parts.append(_mode_columns(out, mode, ms))
+            parts.append(_mode_columns(out, mode, ms, times_only=times_only))
             del ms
         else:
             out.modes[mode] = _measured(ms)
@@ -575,9 +584,10 @@ def _result(state: AccessState) -> AccessResult:
     return _assembled(state, parts, state)
 
 
-def _mode_columns(state: AccessState, mode: str, ms: ModeState
+def _mode_columns(state: AccessState, mode: str, ms: ModeState, times_only: bool = False
                   ) -> tuple[str, dict[str, Any], dict[str, Any]]:
-    """A mode's columns of the table and its report."""
+    """A mode's columns of the table and its report; with ``times_only``
+    without the counts and the CBS distance."""
     settings = state.settings
     fac_type = state.facilities["type"].to_numpy(object)
     fac_id = state.facilities["facility_id"].to_numpy(object)
@@ -597,12 +607,14 @@ def _mode_columns(state: AccessState, mode: str, ms: ModeState
         ids = np.full(len(nearest), None, dtype=object)
         ids[nearest >= 0] = fac_id[nearest[nearest >= 0]]
         columns[f"{prefix}_facility_id"] = ids
+        if times_only:
+            continue
         for j, minutes in enumerate(settings.thresholds_min):
             # Unlinked cells have no count (NA), not zero facilities.
             col = pd.array(ms.counts[ftype][:, j], dtype="Int32")
             col[ms.cell_node < 0] = pd.NA
             columns[f"{prefix}_n_{minutes}min"] = col
-    if mode == "car":
+    if mode == "car" and not times_only:
         for ftype in settings.facility_types:
             _, dist_mm, _ = _nearest(ms.cbs[ftype], ms, ms.cell_mm, ms.fac_mm)
             columns[f"{ftype}_cbs_distance_m"] = dist_mm / 1000.0

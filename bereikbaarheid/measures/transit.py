@@ -11,9 +11,11 @@ the window (R5's approach, made deterministic).
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
 import pandas as pd
@@ -31,6 +33,11 @@ logger = logging.getLogger(__name__)
 # Cells per range-RAPTOR call (at least), and at most this many calls.
 _CHUNK_CELLS = 2000
 _MAX_CHUNKS = 50
+# :func:`nearest_by_departure` holds one chunk's cells x departures x facilities
+# float32 times at a time; its chunks are cut to about this many bytes.
+_CHUNK_BYTES = 512 * 2**20
+# float32 infinity read as uint32: every finite time >= 0 lies below it, NaN above.
+_INF_BITS = np.float32(np.inf).view(np.uint32)
 
 
 def compute_transit(
@@ -203,6 +210,167 @@ def travel_time_matrix(
     for j, p in enumerate(settings.pt_percentiles):
         table[f"travel_time_p{p}_s"] = out[:, :, j].reshape(-1).astype(np.float64)
     return table
+
+
+@dataclass
+class NearestByDeparture:
+    """Per cell and departure of the window, the nearest facility of one type by
+    public transport and the time to the one after it: what closing a single
+    facility changes, without routing again.
+
+    Made by :func:`nearest_by_departure`. Times are whole seconds (as the
+    kernel gives them) in an unsigned integer type, ``unreached`` (its
+    largest value) where nothing is reached within ``pt_max_time_min``.
+
+    Attributes
+    ----------
+    best_s
+        ``(cells, M)``: per departure, the time to the nearest facility.
+    indptr
+        ``(facilities + 1)``: the entries facility ``i`` is the nearest at are
+        ``entry[indptr[i]:indptr[i + 1]]``, ascending.
+    entry
+        ``cell * M + departure`` of every (cell, departure) that reaches a
+        facility, grouped by its nearest (of equally near ones, the first).
+    second_s
+        Per entry, the time to the nearest of the other facilities.
+    rank
+        Position of ``pt_time_percentile`` among a cell's M sorted times (the
+        kernel's nearest rank).
+    """
+
+    best_s: np.ndarray
+    indptr: np.ndarray
+    entry: np.ndarray
+    second_s: np.ndarray
+    rank: int
+
+    @property
+    def unreached(self) -> int:
+        return int(np.iinfo(self.best_s.dtype).max)
+
+    @property
+    def nbytes(self) -> int:
+        return sum(a.nbytes for a in (self.best_s, self.indptr, self.entry, self.second_s))
+
+    def time_s(self) -> np.ndarray:
+        """Every cell's time to the nearest facility at ``pt_time_percentile``
+        (float64, NaN unreached): ``{type}_pt_time_s`` of :func:`compute_transit`."""
+        return self._at_rank(self.best_s)
+
+    def time_without(self, facility: int) -> tuple[np.ndarray, np.ndarray]:
+        """The cells whose nearest facility at some departure is ``facility``
+        (an index into the facilities it was made from), ascending, and their
+        time at ``pt_time_percentile`` with that facility closed; every other
+        cell keeps :meth:`time_s`.
+
+        At each departure the facility was the nearest at, the time becomes
+        that to the next one; the percentile is taken again. This equals
+        :func:`compute_transit` without the facility exactly: per departure a
+        cell's time is the minimum over the facilities, and only the minimum
+        the closed one held can change.
+        """
+        lo, hi = int(self.indptr[facility]), int(self.indptr[facility + 1])
+        entry = self.entry[lo:hi]
+        n_dep = self.best_s.shape[1]
+        cells, row = np.unique(entry // n_dep, return_inverse=True)
+        times = self.best_s[cells]
+        times[row, entry % n_dep] = self.second_s[lo:hi]
+        return cells, self._at_rank(times)
+
+    def _at_rank(self, times: np.ndarray) -> np.ndarray:
+        if times.shape[1] == 0 or times.shape[0] == 0:
+            return np.full(times.shape[0], np.nan)
+        value = np.partition(times, self.rank, axis=1)[:, self.rank]
+        return np.where(value == self.unreached, np.nan, value.astype(np.float64))
+
+
+def nearest_by_departure(
+    timetable: Timetable,
+    networks: Mapping[str, RoadNetwork],
+    cell_x: np.ndarray,
+    cell_y: np.ndarray,
+    facilities: pd.DataFrame,
+    settings: Settings,
+) -> NearestByDeparture:
+    """The nearest facility of one type at every departure, and the time to the
+    next, for :meth:`NearestByDeparture.time_without`.
+
+    Parameters
+    ----------
+    timetable, networks, cell_x, cell_y, settings
+        As for :func:`compute_transit`.
+    facilities
+        The facilities of one type (columns ``x``, ``y``), in the order of the
+        facility table (of equally near ones the first counts, as there).
+
+    Notes
+    -----
+    Memory: ``best_s`` holds cells x M times and the entries one index and one
+    time per (cell, departure) that reaches a facility, so at most cells x M x
+    (2 + 2 + 4) bytes with uint16 times (``pt_max_time_min`` below 1092) and
+    int32 entries (cells x M below 2**31), whatever the number of facilities:
+    887,800 cells x 120 departures (07:00-09:00 every minute) take at most
+    0.85 GB per type. While it is made, one chunk of cells x M x facilities
+    float32 times (about :data:`_CHUNK_BYTES`), the nearest facility per cell
+    and departure (int16 below 32,768 facilities) and, at the end, the sort
+    that groups the entries (8 bytes per entry) are held besides: some 1.2 GB
+    more at that size. The routing is one range-RAPTOR run with the type's
+    facilities as destinations (:func:`compute_transit` runs one with all of
+    them); reducing its per-facility times to the nearest and the next costs
+    cells x M x facilities integer comparisons.
+    """
+    n_cells, n_fac = len(cell_x), len(facilities)
+    departures = np.asarray(settings.pt_departures_s(), np.int32)
+    n_dep = len(departures)
+    # As the kernel ranks: exact rational arithmetic (70 / 100 * 10 is rank 7, not 8).
+    rank = max(0, math.ceil(Fraction(float(settings.pt_time_percentile)) * n_dep / 100) - 1)
+    max_time_s = settings.pt_max_time_min * 60.0
+    dtype = np.uint16 if max_time_s < np.iinfo(np.uint16).max else np.uint32
+    unreached = np.iinfo(dtype).max
+    best = np.full((n_cells, n_dep), unreached, dtype)
+    second = np.full((n_cells, n_dep), unreached, dtype)
+    nearest = np.full((n_cells, n_dep), -1, np.int16 if n_fac < 2**15 else np.int32)
+    if n_fac and n_cells:
+        legs = _legs(timetable, networks, np.asarray(cell_x, np.float64),
+                     np.asarray(cell_y, np.float64), facilities["x"].to_numpy(np.float64),
+                     facilities["y"].to_numpy(np.float64), settings)
+        logger.info(f"public transport: the nearest of {n_fac} facilities at each of {n_dep} "
+                    f"departures, for {n_cells} cells")
+        step = int(max(1, min(_CHUNK_CELLS, _CHUNK_BYTES // (4 * n_dep * n_fac))))
+        progress = _progress.bar(desc="public transport per departure", unit=" cells",
+                                 total=n_cells)
+        for first in range(0, n_cells, step):
+            last = min(first + step, n_cells)
+            times = raptor.range_raptor_minutes(
+                timetable, departures, _rows(legs.access, first, last), legs.egress,
+                _rows(legs.direct, first, last), n_fac, max_rides=settings.pt_max_rides,
+                max_time_s=int(legs.max_time_s))
+            # Times (>= 0) order as their float32 bit patterns read as uint32,
+            # NaN (unreached) above every time: integer argmin and min, in place.
+            bits = times.view(np.uint32)
+            which = np.argmin(bits, axis=2)  # the first of equally near ones
+            at = which[:, :, None]
+            first_bits = np.take_along_axis(bits, at, axis=2)[:, :, 0]
+            np.put_along_axis(bits, at, np.iinfo(np.uint32).max, axis=2)
+            second_bits = bits.min(axis=2)
+            reached = first_bits < _INF_BITS
+            best[first:last][reached] = first_bits[reached].view(np.float32)
+            nearest[first:last][reached] = which[reached]
+            more = second_bits < _INF_BITS
+            second[first:last][more] = second_bits[more].view(np.float32)
+            progress.update(last - first)
+        progress.close()
+    # The entries grouped by their nearest facility, ascending within each.
+    flat = nearest.reshape(-1)
+    order = np.argsort(flat, kind="stable")  # the unreached (-1) first
+    entry = order[int(np.count_nonzero(flat < 0)):].astype(
+        np.int32 if flat.size < 2**31 else np.int64)
+    del order
+    indptr = np.zeros(n_fac + 1, np.int64)
+    np.cumsum(np.bincount(flat[entry], minlength=n_fac), out=indptr[1:])
+    return NearestByDeparture(best_s=best, indptr=indptr, entry=entry,
+                              second_s=second.reshape(-1)[entry], rank=rank)
 
 
 @dataclass
