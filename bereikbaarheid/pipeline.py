@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import platform
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -194,7 +195,8 @@ def prepare(config: RunConfig) -> RunInputs:
 
 def measure(inputs: RunInputs, *, cells: gpd.GeoDataFrame | None = None,
             facilities: gpd.GeoDataFrame | None = None, timetable: Any = None,
-            road: access.AccessResult | None = None, keep_state: bool = True) -> Measured:
+            road: access.AccessResult | None = None, keep_state: bool = True,
+            said: Collection[str] = ()) -> Measured:
     """Travel times, capacity and the summary for the prepared inputs.
 
     A scenario passes its own ``cells`` (a projected population),
@@ -202,7 +204,8 @@ def measure(inputs: RunInputs, *, cells: gpd.GeoDataFrame | None = None,
     measures ``road``; each defaults to the prepared one. With ``keep_state``
     False the road measures' state (every node's search, for incremental
     updates) is released as soon as it has served: ``Measured.access.state``
-    is then None.
+    is then None. Warnings in ``said`` (a baseline's, for its scenario) are
+    recorded but not logged again.
     """
     config, settings, timings = inputs.config, inputs.config.settings, inputs.timings
     # The scope comparison is a property of the baseline's inputs; a
@@ -276,7 +279,8 @@ def measure(inputs: RunInputs, *, cells: gpd.GeoDataFrame | None = None,
                 cell_table, settings, config.region, region_name,
                 settings.cbs_distance_columns))
     for warning in warnings[len(inputs.warnings):]:
-        logger.warning(warning)
+        if warning not in said:
+            logger.warning(warning)
     return Measured(cells=cell_table, summary=summary, gaps=gaps, access=road,
                     facilities=fac, transit_report=transit_report, warnings=warnings,
                     tables=tables_out)

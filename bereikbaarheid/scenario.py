@@ -211,7 +211,8 @@ def apply(base: Baseline, scenario: scenario_source.Scenario, *,
     road_s = time.perf_counter() - started
     unlinked = _unlinked_additions(road, scenario, settings)
     measured = pipeline.measure(inputs, cells=cells, facilities=facilities, timetable=tt,
-                                road=road, keep_state=keep_state)
+                                road=road, keep_state=keep_state,
+                                said=set(base_measured.warnings))
     for warning in unlinked:
         logger.warning(warning)
     measured.warnings.extend(noticed + unlinked)

@@ -56,3 +56,26 @@ def street_grid(rng, k: int, jitter_m: float):
         r = rng.uniform()
         edges += [(u, v)] if r < 0.2 else [(v, u)] if r < 0.4 else [(u, v), (v, u)]
     return coords, edges
+
+
+def bus_line(service_date: str):
+    """A 6 km road on y = 0 (walking and cycling both ways, 1 and 5 m/s);
+    stop S0 at x = 100, S1 at x = 5900; a bus S0 -> S1 every 10 minutes from
+    07:05, riding 5 minutes. Returns the timetable and the networks."""
+    import pandas as pd
+
+    from bereikbaarheid.networks import timetable
+
+    walk = make_network([(0, 0), (6000, 0)], both_ways([(0, 1)]), speed_ms=1.0)
+    bike = make_network([(0, 0), (6000, 0)], both_ways([(0, 1)]), speed_ms=5.0, mode="bike")
+    stops = pd.DataFrame({"stop_id": ["S0", "S1"], "stop_name": ["Dorp", "Stad"],
+                          "station_id": ["", ""], "x": [100.0, 5900.0], "y": [0.0, 0.0]})
+    departures = [7 * 3600 + 300 + 600 * k for k in range(4)]
+    trips = pd.DataFrame({"trip_id": [f"bus{k}" for k in range(4)], "route_id": "1",
+                          "route_type": 3})
+    rows = [(k, s, d + 300 * s, d + 300 * s, True, True)
+            for k, d in enumerate(departures) for s in (0, 1)]
+    stop_times = pd.DataFrame(rows, columns=["trip", "stop", "arrival_s", "departure_s",
+                                             "pickup", "dropoff"])
+    tt = timetable.build_timetable(stops, trips, stop_times, service_date=service_date)
+    return tt, {"walk": walk, "bike": bike}

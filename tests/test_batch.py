@@ -322,19 +322,32 @@ def test_cluster_options_and_their_errors(tmp_path, capsys, monkeypatch):
      "not regions of the registry"),
     ('[batch]\nconfig = "run.toml"\n[[region]]\nname = "a"\n', "region[1]",
      "either municipalities or polygon"),
-    ('[batch]\nconfig = "run.toml"\neach_closure = "hospital"\n', "batch.each_closure", ""),
+    ('[batch]\nconfig = "run.toml"\neach_closure = "hospital"\n', "batch.each_closure",
+     "expected one of gp, school, supermarket, all"),
 ])
 def test_batch_file_mistakes_name_the_key(demo_region, tmp_path, text, key, words):
-    (tmp_path / "run.toml").write_text(demo_region.config.read_text().replace(
-        '"', '"' + str(demo_region.config.parent) + "/", 0))
-    run = tmp_path / "run.toml"
-    run.write_text(demo_region.config.read_text(), encoding="utf-8")
     path = tmp_path / "batch.toml"
     path.write_text(text.replace('"run.toml"', f'"{demo_region.config}"'), encoding="utf-8")
     with pytest.raises(ConfigError) as caught:
         batch.read_batch(path)
     assert str(caught.value).startswith(f"{path}: {key}: ")
     assert words in str(caught.value)
+
+
+def test_a_closure_type_not_analysed_is_named_in_the_batch_file(demo_region, tmp_path):
+    run = tmp_path / "run.toml"
+    run.write_text(f'[region]\nname = "demo"\n[inputs]\nosm = "{demo_region.osm}"\n'
+                   f'grid = "{demo_region.grid_100m}"\n'
+                   f'municipalities = "{demo_region.municipalities}"\n'
+                   '[settings]\nfacility_types = ["gp"]\n', encoding="utf-8")
+    path = tmp_path / "batch.toml"
+    path.write_text('[batch]\nconfig = "run.toml"\neach_closure = "school"\n',
+                    encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        batch.read_batch(path)
+    assert str(caught.value) == (f"{path}: batch.each_closure: 'school' is not analysed; "
+                                 "expected one of the analysed types ['gp'] or 'all' (the "
+                                 "settings' facility_types)")
 
 
 def test_batch_file_projection_year_must_exist(demo_region, tmp_path):
@@ -444,3 +457,32 @@ def test_ctrl_c_stops_a_batch_on_workers_with_status_130(demo_region, tmp_path):
     assert len(workers) >= 2  # the nannies and their workers
     _, alive = psutil.wait_procs(workers, timeout=30)
     assert alive == []
+
+
+def test_each_closure_on_top_of_a_scenario(demo_region, tmp_path, capsys):
+    """`scenario CONFIG SCENARIO --each-closure gp`: the baseline as usual, the
+    scenario with its differences and the closures assessed on it (the
+    projected population of 2040), not on the baseline."""
+    import pandas as pd
+
+    ageing = tmp_path / "ageing.toml"
+    ageing.write_text('[scenario]\nname = "ageing-2040"\n[projection]\n'
+                      f'file = "{demo_region.projection}"\nyear = 2040\n', encoding="utf-8")
+    code, out, err = _cli(["scenario", str(demo_region.config), str(ageing), "--each-closure",
+                           "gp", "--output", str(tmp_path / "p"), "--cache",
+                           str(tmp_path / "cache"), "--no-report", "-q"], capsys)
+    assert code == 0, err
+    folder = tmp_path / "p" / "demo@ageing-2040"
+    assert str(folder / "closure_impact.csv") in out.splitlines()
+    assert (folder / "diff_summary.csv").is_file()
+    assert not (tmp_path / "p" / "demo" / "closure_impact.csv").exists()
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["scenario"]["name"] == "ageing-2040" and manifest["closures"]["type"] == "gp"
+    table = pd.read_csv(folder / "closure_impact.csv")
+    # The demand moved is that of 2040: the sum over GPs equals the scenario's
+    # assigned demand (each GP's whole assigned demand moves when it closes).
+    facilities = pd.read_csv(folder / "facilities.csv")
+    gps = facilities[facilities["type"] == "gp"].set_index("facility_id")
+    moved = table.set_index("facility_id")["demand_moved"]
+    assert np.allclose(moved.sort_index(), gps.loc[moved.index, "assigned_demand"].sort_index(),
+                       atol=0.051)

@@ -25,7 +25,7 @@ import shapely
 from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
-from netutil import both_ways, make_network
+from netutil import bus_line
 
 from bereikbaarheid import (
     ConfigError,
@@ -37,7 +37,6 @@ from bereikbaarheid import (
 )
 from bereikbaarheid.config import Settings
 from bereikbaarheid.measures import access, transit
-from bereikbaarheid.networks import timetable
 from bereikbaarheid.sources import projection as projection_source
 
 VILLAGE_GP = "osm:w1454"  # Nieuwesluis's only practice (seed 2024)
@@ -412,24 +411,13 @@ LINE = Settings(
     connector_speed_kmh={"walk": 3.6, "bike": 18.0, "car": 15.0},
     thresholds_min=(10, 15), pt_date="2026-03-10", pt_window=("07:00", "07:10"),
     pt_percentiles=(25, 50, 75), pt_time_percentile=50)
-H7 = 7 * 3600
 
 
 def _line():
-    """A 6 km road on y = 0; a bus from x = 100 to x = 5900 every 10 minutes
-    from 07:05, riding 5 minutes."""
-    walk = make_network([(0, 0), (6000, 0)], both_ways([(0, 1)]), speed_ms=1.0)
-    stops = pd.DataFrame({"stop_id": ["S0", "S1"], "stop_name": ["Dorp", "Stad"],
-                          "station_id": ["", ""], "x": [100.0, 5900.0], "y": [0.0, 0.0]})
-    departures = [H7 + 300 + 600 * k for k in range(4)]
-    trips = pd.DataFrame({"trip_id": [f"bus{k}" for k in range(4)], "route_id": "1",
-                          "route_type": 3})
-    rows = [(k, s, d + 300 * s, d + 300 * s, True, True)
-            for k, d in enumerate(departures) for s in (0, 1)]
-    stop_times = pd.DataFrame(rows, columns=["trip", "stop", "arrival_s", "departure_s",
-                                             "pickup", "dropoff"])
-    tt = timetable.build_timetable(stops, trips, stop_times, service_date=LINE.pt_date)
-    return tt, {"walk": walk}
+    """The hand-made bus line of ``netutil.bus_line``: a 6 km road, a bus from
+    x = 100 to x = 5900 every 10 minutes from 07:05, riding 5 minutes."""
+    tt, nets = bus_line(LINE.pt_date)
+    return tt, {"walk": nets["walk"]}
 
 
 # The cell is 10 m off the road at x = 0. By bus the town practice takes 710, 650,

@@ -394,3 +394,33 @@ def test_the_cumulative_share_counts_the_unreached_as_never_within():
                                    np.array([0.0, 1.0, 5.0, 10.0, 60.0]))
     assert share.tolist() == [0.0, 0.25, 0.25, 0.75, 0.75]
     assert _data.weighted_quantile(np.array([60.0, 600.0]), np.array([1.0, 3.0]), 0.5) == 600.0
+
+
+def test_closures_are_shown_on_a_map_and_in_a_table(demo_region, folders, pages, tmp_path):
+    """A profile written with --each-closure: a section with every closed GP
+    on a map (coloured by the residents pushed beyond the norm, sized by the
+    extra minutes) and the worst fifteen in rank order; none without it."""
+    from bereikbaarheid import cli
+
+    assert 'id="closures"' not in pages["nl"]
+    code = cli.main(["scenario", str(demo_region.config), "--each-closure", "gp", "--output",
+                     str(tmp_path / "p"), "--cache", str(folders["work"] / "cache"),
+                     "--lang", "en", "-q"])
+    assert code == 0
+    html = (tmp_path / "p" / "demo" / "report" / "index.html").read_text(encoding="utf-8")
+    parser = _Elements()
+    parser.feed(html)
+    table = pd.read_csv(tmp_path / "p" / "demo" / "closure_impact.csv")
+    circles = [a for tag, a, _ in parser.elements if tag == "circle"
+               and a.get("class") == "closure"]
+    assert sorted(int(a["data-rank"]) for a in circles) == list(range(1, len(table) + 1))
+    assert {a["data-facility"] for a in circles} == set(table["facility_id"])
+    worst = table.sort_values("rank").iloc[0]
+    first = next(a for a in circles if a["data-rank"] == "1")
+    others = [float(a["r"]) for a in circles]
+    assert float(first["r"]) == max(others)  # no one pushed beyond: the most minutes
+    assert first["data-facility"] == worst["facility_id"]
+    assert "If one facility closes" in html and "All 23 are in closure_impact.csv" in html
+    rows = [a for tag, a, sections in parser.elements if tag == "tr"
+            and any(s.get("id") == "closures" for s in sections)]
+    assert len(rows) == 1 + 15  # the header and the worst fifteen

@@ -5,13 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings as hsettings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+from netutil import both_ways, bus_line, make_network
 
 from bereikbaarheid.config import Settings
 from bereikbaarheid.measures import transit as transit_measures
-from bereikbaarheid.networks import link, timetable, transit
-
-from netutil import both_ways, make_network
+from bereikbaarheid.networks import link, transit
 
 # Walking 1 m/s on roads and connectors, so walking seconds = metres.
 SETTINGS = Settings(
@@ -23,21 +24,8 @@ H7 = 7 * 3600
 
 
 def _line(settings: Settings = SETTINGS):
-    """A 6 km road on y = 0; stop S0 at x = 100, S1 at x = 5900; a bus S0 -> S1 every
-    10 minutes from 07:05, riding 5 minutes."""
-    walk = make_network([(0, 0), (6000, 0)], both_ways([(0, 1)]), speed_ms=1.0)
-    bike = make_network([(0, 0), (6000, 0)], both_ways([(0, 1)]), speed_ms=5.0, mode="bike")
-    stops = pd.DataFrame({"stop_id": ["S0", "S1"], "stop_name": ["Dorp", "Stad"],
-                          "station_id": ["", ""], "x": [100.0, 5900.0], "y": [0.0, 0.0]})
-    departures = [H7 + 300 + 600 * k for k in range(4)]
-    trips = pd.DataFrame({"trip_id": [f"bus{k}" for k in range(4)], "route_id": "1",
-                          "route_type": 3})
-    rows = [(k, s, d + 300 * s, d + 300 * s, True, True)
-            for k, d in enumerate(departures) for s in (0, 1)]
-    stop_times = pd.DataFrame(rows, columns=["trip", "stop", "arrival_s", "departure_s",
-                                             "pickup", "dropoff"])
-    tt = timetable.build_timetable(stops, trips, stop_times, service_date=settings.pt_date)
-    return tt, {"walk": walk, "bike": bike}
+    """The hand-made bus line of ``netutil.bus_line`` on the analysis day."""
+    return bus_line(settings.pt_date)
 
 
 # The cell walks 10 m to the road and 100 m to S0 (110 s); the GP is 110 s from S1.

@@ -119,6 +119,11 @@ def read_batch(path: str | Path, **overrides: Any) -> Batch:
     base_dir = path.parent
     table = spec.batch
     config = RunConfig.from_toml(base_dir / table.config, **overrides)
+    analysed = list(config.settings.facility_types)
+    if table.each_closure not in (None, "all", *analysed):
+        raise ConfigError(f"{table.each_closure!r} is not analysed; expected one of the "
+                          f"analysed types {analysed} or 'all' (the settings' facility_types)",
+                          path=path, key="batch.each_closure")
     configs = _region_configs(path, config, table.regions, spec.region, base_dir)
     variants = _variants(path, table, base_dir)
     names = [v.name for v in variants]

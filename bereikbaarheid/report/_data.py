@@ -52,6 +52,7 @@ class Profile:
     diff_summary: pd.DataFrame | None = None
     diff_capacity: pd.DataFrame | None = None
     diff_facilities: pd.DataFrame | None = None
+    closures: pd.DataFrame | None = None  # closure_impact.csv, when written
     pt_percentiles: dict[str, list[int]] = field(default_factory=dict)
 
     @property
@@ -156,6 +157,7 @@ def load(folder: str | Path) -> Profile:
     profile.border = _read_csv(folder / "border.csv")
     profile.cbs = _read_csv(folder / "cbs_comparison.csv")
     profile.areas = _read_areas(folder / "areas.parquet")
+    profile.closures = _read_csv(folder / "closure_impact.csv")
     if profile.scenario is not None:
         profile.diff_summary = _read_csv(folder / "diff_summary.csv")
         profile.diff_capacity = _read_csv(folder / "diff_capacity.csv")

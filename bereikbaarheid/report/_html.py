@@ -119,8 +119,10 @@ class Page:
         parts += [self.headline_part(), self.maps_part()]
         if scenario and profile.diff_cells is not None:
             parts.append(self.difference_part())
-        parts += [self.choropleth_part(), self.curve_part(), self.capacity_part(),
-                  self.equity_part(), self.border_part(), self.pt_part()]
+        parts += [self.choropleth_part(), self.curve_part(), self.capacity_part()]
+        if profile.closures is not None and not profile.closures.empty:
+            parts.append(self.closures_part())
+        parts += [self.equity_part(), self.border_part(), self.pt_part()]
         if scenario:
             parts.append(self.diff_tables_part())
         parts.append(self.meta_part())
@@ -353,6 +355,44 @@ class Page:
                    t("col.capacity"), t("col.gap"), t("col.gap_share"), t("col.fte_shortfall")]
         body.append(table(headers, rows, numeric_from=3))
         return self.section("capacity", t("capacity.heading"), "".join(body))
+
+    def closures_part(self, n: int = 15) -> str:
+        """closure_impact.csv: a map per type and the worst closures."""
+        t, closures = self.t, self.profile.closures
+        mode = str(closures["fca_mode"].iloc[0])
+        body = []
+        for ftype in [f for f in self.profile.types if (closures["type"] == f).any()]:
+            rows = closures[closures["type"] == ftype].sort_values("rank")
+            norm = t.number(rows["norm_min"].iloc[0], 0)
+            body.append(self.p("closures.intro", type=t.type_name(ftype), norm=norm,
+                               mode=t.mode_name(mode), n=min(n, len(rows)), total=len(rows)))
+            pushed = rows[f"{mode}_population_pushed_beyond_norm"]
+            if not (pushed > 0).any():
+                body.append(self.p("closures.none_beyond", mode=t.mode_name(mode)))
+            body.append(_maps.closure_section(
+                shared=self.frame, table=rows, mode=mode, ftype=ftype,
+                caption=t("closures.caption", type=t.type_name(ftype)),
+                corner=self.corner(mode == "pt"), texts=t))
+            out = []
+            for _, row in rows.head(n).iterrows():
+                name = row["name"] if pd.notna(row["name"]) else row["facility_id"]
+                utilisation = (f"{row['next_facility_id']}: "
+                               f"{t.percent(row['next_facility_utilisation_before'], 0)} → "
+                               f"{t.percent(row['next_facility_utilisation_after'], 0)}"
+                               if pd.notna(row["next_facility_id"]) else "")
+                out.append([str(int(row["rank"])), str(name),
+                            str(row["municipality_name"]) if pd.notna(
+                                row["municipality_name"]) else "",
+                            t.count(row[f"{mode}_population_pushed_beyond_norm"]),
+                            t.count(row[f"{mode}_population_65_plus_pushed_beyond_norm"]),
+                            t.count(row[f"{mode}_extra_person_min"]), utilisation,
+                            t.count(row["municipality_gap_change"])])
+            headers = [t("col.rank"), t("col.facility"), t("col.municipality"),
+                       t("col.pushed", mode=t.mode_name(mode)), t("col.pushed_65"),
+                       t("col.extra_min", mode=t.mode_name(mode)), t("col.next"),
+                       t("col.gap_change")]
+            body.append(table(headers, out, numeric_from=3))
+        return self.section("closures", t("closures.heading"), "".join(body))
 
     def equity_part(self) -> str:
         t, profile = self.t, self.profile

@@ -75,6 +75,23 @@ TEXTS: dict[str, dict[str, str]] = {
         "col.scenario": "scenario",
         "col.change": "verandering",
         "col.status": "status",
+        "closures.heading": "Als één voorziening sluit",
+        "closures.intro": ("Elke {type} is apart gesloten (alle andere bleven open). De kaart "
+                           "toont per voorziening hoeveel inwoners daardoor buiten de norm "
+                           "van {norm} min komen met de {mode} (kleur) en hoeveel extra "
+                           "reisminuten dat samen kost (grootte); de tabel de {n} ergste "
+                           "sluitingen. Alle {total} staan in closure_impact.csv."),
+        "closures.caption": "Gevolg van het sluiten van elke {type}",
+        "closures.none_beyond": ("Geen enkele sluiting brengt inwoners buiten de norm met de "
+                                 "{mode}; de volgorde is die van de extra reisminuten."),
+        "legend.closure_beyond": "inwoners buiten de norm na sluiting",
+        "legend.closure_size": "grootte: extra reisminuten",
+        "col.rank": "rang",
+        "col.pushed": "buiten de norm ({mode})",
+        "col.pushed_65": "waarvan 65+",
+        "col.extra_min": "extra reisminuten ({mode})",
+        "col.next": "volgende voorziening: bezetting voor → na",
+        "col.gap_change": "tekort gemeente: verandering",
         "col.facility": "voorziening",
         "col.name": "naam",
         "col.key": "onderdeel",
@@ -304,6 +321,23 @@ TEXTS: dict[str, dict[str, str]] = {
         "col.scenario": "scenario",
         "col.change": "change",
         "col.status": "status",
+        "closures.heading": "If one facility closes",
+        "closures.intro": ("Each {type} was closed on its own (every other stayed open). The "
+                           "map shows per facility how many residents that pushes beyond the "
+                           "norm of {norm} min by {mode} (colour) and how many extra minutes "
+                           "of travel it costs them together (size); the table the {n} worst "
+                           "closures. All {total} are in closure_impact.csv."),
+        "closures.caption": "What closing each {type} does",
+        "closures.none_beyond": ("No closure pushes residents beyond the norm by {mode}; the "
+                                 "order is that of the extra minutes of travel."),
+        "legend.closure_beyond": "residents beyond the norm after the closure",
+        "legend.closure_size": "size: extra minutes of travel",
+        "col.rank": "rank",
+        "col.pushed": "beyond the norm ({mode})",
+        "col.pushed_65": "of whom 65+",
+        "col.extra_min": "extra minutes of travel ({mode})",
+        "col.next": "next facility: utilisation before → after",
+        "col.gap_change": "municipality's gap: change",
         "col.facility": "facility",
         "col.name": "name",
         "col.key": "item",

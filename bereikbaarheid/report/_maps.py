@@ -109,6 +109,49 @@ def _facilities(points: pd.DataFrame | None, r: float) -> str:
                               points["y"]))
 
 
+# Residents pushed beyond the norm by a closure: the class edges and colours.
+CLOSURE_EDGES = (1, 50, 250, 1000)
+CLOSURE_COLOURS = ("#fee5d9", "#fcae91", "#fb6a4a", "#de2d26", "#a50f15")
+
+
+def closure_section(*, shared: Frame, table: pd.DataFrame, mode: str, ftype: str,
+                    caption: str, corner: str, texts: Texts) -> str:
+    """Every closed facility of ``ftype`` on the map: coloured by the residents
+    it pushes beyond the norm by ``mode``, sized by the extra person-minutes."""
+    rows = table[table["type"] == ftype]
+    pushed = rows[f"{mode}_population_pushed_beyond_norm"].to_numpy(np.float64)
+    extra = np.nan_to_num(rows[f"{mode}_extra_person_min"].to_numpy(np.float64))
+    top = extra.max() if len(extra) and extra.max() > 0 else 1.0
+    radius = shared.facility_r * (1.0 + 3.0 * np.sqrt(np.clip(extra, 0, None) / top))
+    circles = []
+    # The largest first, so that the small ones stay visible on top.
+    for i in np.argsort(-radius, kind="stable"):
+        row = rows.iloc[i]
+        colour = CLOSURE_COLOURS[int(np.searchsorted(CLOSURE_EDGES, np.nan_to_num(pushed[i]),
+                                                     side="right"))]
+        name = str(row["name"]) if pd.notna(row["name"]) else str(row["facility_id"])
+        label = (f"{int(row['rank'])}. {name}: {texts.count(pushed[i])} "
+                 f"{texts('legend.closure_beyond')}, {texts.count(extra[i])} "
+                 f"{texts('col.extra_min', mode=texts.mode_name(mode))}")
+        circles.append(
+            f'<circle class="closure" cx="{row["x"]:.0f}" cy="{-row["y"]:.0f}" '
+            f'r="{radius[i]:.0f}" fill="{colour}" data-rank="{int(row["rank"])}" '
+            f'data-facility="{escape(str(row["facility_id"]))}"><title>{escape(label)}'
+            '</title></circle>')
+    labels = ["0"] + [f"{a:,}–{b - 1:,}" for a, b in itertools.pairwise(CLOSURE_EDGES)]
+    labels.append(f"{CLOSURE_EDGES[-1]:,}+")
+    legend = legend_html(texts("legend.closure_beyond"), list(zip(CLOSURE_COLOURS, labels)),
+                         f'<li>{escape(texts("legend.closure_size"))}</li>')
+    return (
+        f'<section class="closures-map" id="closures-{ftype}" data-type="{escape(ftype)}" '
+        f'data-mode="{mode}"><h3>{escape(caption)}</h3>'
+        '<div class="map-body"><div class="map-frame">'
+        f'<svg class="closure-svg" viewBox="{shared.view_box}" role="img" '
+        f'aria-label="{escape(caption)}"><g class="borders">{_borders(shared)}</g>'
+        f'<g class="closures">{"".join(circles)}</g></svg>'
+        f'<p class="map-corner">{escape(corner)}</p></div>{legend}</div></section>')
+
+
 def legend_html(title: str, entries: list[tuple[str, str]], extra: str = "") -> str:
     """The legend: a title, a swatch per class, then symbols (``extra``)."""
     items = "".join(f'<li><span class="swatch" style="background:{colour}"></span>'
