@@ -163,9 +163,11 @@ def test_batch_on_a_running_scheduler_and_from_the_environment(demo_region, seri
     path = _batch_file(demo_region, tmp_path)
     code, out, err = _cli(["batch", str(path), "--output", str(tmp_path / "a"), "--cache",
                            str(tmp_path / "cache"), "--no-report", "--scheduler",
-                           cluster.scheduler_address], capsys)
+                           cluster.scheduler_address, "--memory-limit", "2GB"], capsys)
     assert code == 0, err
     assert f"on the Dask cluster at {cluster.scheduler_address}" in out
+    # A running cluster's workers keep their own limit: said, not ignored.
+    assert "warning: --memory-limit is for the local workers of --workers" in err
     assert_same_outputs(serial_batch / "out", tmp_path / "a")
     monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", cluster.scheduler_address)
     code, out, err = _cli(["batch", str(path), "--output", str(tmp_path / "b"), "--cache",

@@ -87,6 +87,10 @@ def connect(cluster: Cluster, *, verbose: bool = False) -> Iterator[tuple[Any, i
     # dead for that (a worker that dies is noticed by its nanny anyway).
     with dask.config.set({"distributed.scheduler.worker-ttl": None}):
         if cluster.scheduler is not None:
+            if cluster.memory_limit is not None:
+                logger.warning(f"--memory-limit is for the local workers of --workers; the "
+                               f"workers of {cluster.scheduler} keep the limit they were "
+                               "started with (dask worker --memory-limit)")
             client = _client(cluster.scheduler)
             try:
                 _wait_for_workers(client, cluster.scheduler)
