@@ -1,4 +1,4 @@
-"""scripts/benchmark.py runs end to end at the smallest demo scale and writes its JSON."""
+"""scripts/benchmarks/benchmark.py runs end to end at the smallest demo scale and writes its JSON."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "benchmark.py"
+SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "benchmarks" / "benchmark.py"
 
 def test_benchmark_runs_every_query_and_writes_json(tmp_path):
     out = tmp_path / "bench.json"

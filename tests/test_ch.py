@@ -192,7 +192,7 @@ def test_agrees_exactly_with_the_reference_kernels(case):
 
 
 def road_grid(n_nodes, seed):
-    """A perturbed road grid as in scripts/benchmark_kernels.py, in whole ms and mm."""
+    """A perturbed road grid as in scripts/benchmarks/benchmark_kernels.py, in whole ms and mm."""
     rng = np.random.default_rng(seed)
     rows = int(math.sqrt(n_nodes))
     cols = math.ceil(n_nodes / rows)

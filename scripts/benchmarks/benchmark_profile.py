@@ -2,7 +2,7 @@
 
 Usage::
 
-    python scripts/benchmark_profile.py --scale 33      # about 1M road nodes
+    python scripts/benchmarks/benchmark_profile.py --scale 33      # about 1M road nodes
 
 Generates the demo region at ``--scale`` (through the public API), runs the
 profile twice (the first run builds the network cache and compiles nothing

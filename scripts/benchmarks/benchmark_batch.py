@@ -2,8 +2,8 @@
 
 Usage::
 
-    python scripts/benchmark_batch.py                  # demo scale 4
-    python scripts/benchmark_batch.py --scale 8 --json batch.json
+    python scripts/benchmarks/benchmark_batch.py                  # demo scale 4
+    python scripts/benchmarks/benchmark_batch.py --scale 8 --json batch.json
 
 Generates the demo region at ``--scale`` and a batch of one region per
 municipality, each with the example village-GP closure and the demo
@@ -33,7 +33,7 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _digests(folder: Path) -> dict[str, str]:

@@ -2,8 +2,8 @@
 
 Usage::
 
-    python scripts/benchmark.py --sizes small,medium --json bench.json
-    python scripts/benchmark.py --sizes 4 --repeat 1          # a demo scale instead of a name
+    python scripts/benchmarks/benchmark.py --sizes small,medium --json bench.json
+    python scripts/benchmarks/benchmark.py --sizes 4 --repeat 1          # a demo scale instead of a name
 
 For every size the demo region is generated (or reused) in ``--workdir`` and
 its road networks are built with :func:`bereikbaarheid.networks.cache.load_or_build`

@@ -2,9 +2,9 @@
 
 Usage::
 
-    python scripts/benchmark_closures.py                      # demo scale 1: its 23 GPs
-    python scripts/benchmark_closures.py --scale 8
-    python scripts/benchmark_closures.py --scale 160 --modes car --sample 3   # national size
+    python scripts/benchmarks/benchmark_closures.py                      # demo scale 1: its 23 GPs
+    python scripts/benchmarks/benchmark_closures.py --scale 8
+    python scripts/benchmarks/benchmark_closures.py --scale 160 --modes car --sample 3   # national size
 
 Generates the demo region at ``--scale`` (the default seed), prepares it and
 measures the baseline once, keeping its road searches. Then, in one run:

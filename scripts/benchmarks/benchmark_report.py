@@ -2,8 +2,8 @@
 
 Usage::
 
-    python scripts/benchmark_report.py                       # generates and runs the demo first
-    python scripts/benchmark_report.py --profile profiles/demo [--region demo_region]
+    python scripts/benchmarks/benchmark_report.py                       # generates and runs the demo first
+    python scripts/benchmarks/benchmark_report.py --profile profiles/demo [--region demo_region]
 
 Builds a synthetic profile folder in a temporary folder: the demo profile's
 cells repeated on a grid of tiles (shifted x, y, cell id and geometry) and

@@ -2,8 +2,8 @@
 
 Usage::
 
-    python scripts/benchmark_national.py                 # scale 160, /tmp/bereikbaarheid-national
-    python scripts/benchmark_national.py --scale 10 --json national.json
+    python scripts/benchmarks/benchmark_national.py                 # scale 160, /tmp/bereikbaarheid-national
+    python scripts/benchmarks/benchmark_national.py --scale 10 --json national.json
 
 Generates the demo region at ``--scale`` into ``--workdir`` (the default
 scale gives >= 5M walk nodes, >= 2M car nodes and >= 400k cells; every count

@@ -5,7 +5,7 @@ bounding box of the Netherlands with ``--nodes`` nodes, then runs
 ``bereikbaarheid.sources.clip.clip_osm`` in a fresh child process per case and
 reports wall time, peak RSS (the child's own ``ru_maxrss``) and throughput.
 
-    python scripts/benchmark_clip.py --nodes 5000000 --json clip.json
+    python scripts/benchmarks/benchmark_clip.py --nodes 5000000 --json clip.json
 """
 
 from __future__ import annotations

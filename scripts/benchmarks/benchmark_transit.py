@@ -2,8 +2,8 @@
 
 Usage::
 
-    python scripts/benchmark_transit.py --scale 1 --json transit_bench.json
-    python scripts/benchmark_transit.py --scale 4 --origins 3 --window 07:00 09:00
+    python scripts/benchmarks/benchmark_transit.py --scale 1 --json transit_bench.json
+    python scripts/benchmarks/benchmark_transit.py --scale 4 --origins 3 --window 07:00 09:00
 
 In one run, on the demo region's GTFS feed (generated at ``--scale``):
 

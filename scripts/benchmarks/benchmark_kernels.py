@@ -2,8 +2,8 @@
 
 Usage::
 
-    python scripts/benchmark_kernels.py --nodes 100000 --sources 1000
-    python scripts/benchmark_kernels.py --demo-scale 33 --mode car --sources 1000
+    python scripts/benchmarks/benchmark_kernels.py --nodes 100000 --sources 1000
+    python scripts/benchmarks/benchmark_kernels.py --demo-scale 33 --mode car --sources 1000
 
 The first builds one road-like graph from a seed (a perturbed grid with some
 edges and diagonals, both directions, arterial lines at a higher speed); the

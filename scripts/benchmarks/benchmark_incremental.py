@@ -2,8 +2,8 @@
 
 Usage::
 
-    python scripts/benchmark_incremental.py --scale 1
-    python scripts/benchmark_incremental.py --scale 8 --repeat 3
+    python scripts/benchmarks/benchmark_incremental.py --scale 1
+    python scripts/benchmarks/benchmark_incremental.py --scale 8 --repeat 3
 
 Generates the demo region at ``--scale``, computes every road measure once
 (``measures.access.compute_access``: nearest facility, distance and counts
