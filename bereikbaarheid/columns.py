@@ -155,11 +155,12 @@ ENTRIES: tuple[Column, ...] = (
     Column(CELLS, "{type}_pt_time_p{P}_s", "float", "s",
            "the same at each of `pt_percentiles` (default p25, p50, p75)", table="pt"),
     Column(CELLS, "{type}_pt_facility_id", "string", "",
-           "the facility of the type with the lowest time at `pt_time_percentile`",
-           table="pt"),
+           "the facility of the type nearest at the most departures of the window "
+           "(`pt_method` `profile`, the default); with `pt_method` `per-cell`, the one with "
+           "the lowest time at `pt_time_percentile`", table="pt"),
     Column(CELLS, "{type}_pt_n_{T}min", "Int32", "count",
-           "facilities of the type whose time at `pt_time_percentile` is within T minutes",
-           table="pt"),
+           "only with `pt_method` `per-cell`: facilities of the type whose time at "
+           "`pt_time_percentile` is within T minutes", table="pt"),
     Column(CELLS, "{type}_demand", "float", "type unit",
            "the cell's demand in the type's unit: its residents per CBS age band times "
            "`demand_weights` (GP: everyone; school: 0.6 × the 0–14 band; supermarket: "

@@ -236,6 +236,12 @@ class Settings:
     pt_min_change_s
         Minimum time to change vehicles at one stop, unless ``transfers.txt``
         sets it.
+    pt_method
+        ``"profile"``: the nearest facility of each type by a backward profile
+        search from the facilities to every stop at once (its cost does not
+        grow with cells times timetable); ``"per-cell"``: a range-RAPTOR from
+        every cell, which also gives each facility's time, and so the counts
+        ``{type}_pt_n_{T}min``. Both give the same times.
     gp_patients_per_fte
         Registered patients per full-time GP: the NZa norm 2,095 ("normpraktijk";
         the GP association LHV argues for 1,800). A GP practice's capacity is
@@ -324,6 +330,7 @@ class Settings:
     pt_max_egress_min: bounded(float, 0, 240, "minutes", low_open=True) = 15.0
     pt_transfer_max_m: bounded(float, 0, 5000, "m") = 400.0
     pt_min_change_s: bounded(int, 0, 3600, "s") = 60
+    pt_method: Literal["profile", "per-cell"] = "profile"
     gp_patients_per_fte: bounded(float, 0, 10_000, "patients", low_open=True) = 2095.0
     default_gp_fte: bounded(float, 0, 40, "FTE") = 1.5
     default_capacity: dict[str, _Capacity] = field(

@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 # Bump the major version when a column is renamed or removed or its meaning
 # changes; the minor version when columns are added. Documented in
 # profiles/README.md.
-SCHEMA_VERSION = "1.6.0"
+SCHEMA_VERSION = "2.0.0"
 
 FILES = {
     "cells": "cells.parquet",

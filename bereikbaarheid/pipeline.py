@@ -554,7 +554,7 @@ def _transit_manifest(report: dict[str, Any], settings: Settings) -> dict[str, A
             "step_min": settings.pt_step_min, "percentiles": list(settings.pt_percentiles),
             "time_percentile": settings.pt_time_percentile,
             "max_rides": settings.pt_max_rides, "max_time_min": settings.pt_max_time_min,
-            "access_mode": settings.pt_access_mode,
+            "access_mode": settings.pt_access_mode, "method": settings.pt_method,
         }
     return out
 

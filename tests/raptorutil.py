@@ -218,3 +218,47 @@ def kernel_inputs(raw: RawTimetable, q: dict) -> dict:
         "direct": to_csr(q["direct"]),
         "n_destinations": q["n_dest"],
     }
+
+
+@st.composite
+def minute_timetables(draw, max_stops: int = 8) -> RawTimetable:
+    """Timetables as real feeds write them, to the whole minute: lines run at a
+    fixed headway (a frequency), hops and dwells of 0-3 minutes (many take no
+    time at all), change times and footpaths of 0 or 1 minute, so that many
+    events fall on the same second; past midnight now and then."""
+    n = draw(st.integers(3, max_stops))
+    shift = draw(st.sampled_from([0, 0, 86400 - 1800]))
+    flag = st.integers(0, 7).map(lambda x: x > 0)
+    trips, route = [], []
+    for r in range(draw(st.integers(1, 4))):
+        stops = draw(st.lists(st.integers(0, n - 1), min_size=2, max_size=5))
+        runs = [draw(st.integers(0, 3)) * 60 for _ in stops]
+        dwells = [draw(st.sampled_from([0, 0, 60])) for _ in stops]
+        start = shift + draw(st.integers(0, 10)) * 60
+        headway = draw(st.sampled_from([60, 120, 300, 600]))
+        for k in range(draw(st.integers(1, 5))):
+            t = start + k * headway
+            trip = []
+            for i, s in enumerate(stops):
+                if i:
+                    t += runs[i]
+                arr = t
+                t += dwells[i] if 0 < i < len(stops) - 1 else 0
+                trip.append((s, arr, t, draw(flag), draw(flag)))
+            trips.append(trip)
+            route.append(f"r{r}")
+    min_change_s = draw(st.sampled_from([0, 60]))
+    change_s = [draw(st.sampled_from([min_change_s, 0, 60])) for _ in range(n)]
+    footpaths = draw(st.lists(
+        st.tuples(st.integers(0, n - 1), st.integers(0, n - 1), st.sampled_from([0, 60, 120]))
+        .filter(lambda f: f[0] != f[1]), max_size=6))
+    return RawTimetable(n_stops=n, trips=trips, route=route, change_s=change_s,
+                        footpaths=footpaths, min_change_s=min_change_s)
+
+
+def one_row(csr: tuple[np.ndarray, np.ndarray, np.ndarray], row: int
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Row ``row`` of a CSR triple, as a CSR triple of one row."""
+    indptr, target, seconds = csr
+    lo, hi = indptr[row], indptr[row + 1]
+    return np.array([0, hi - lo], np.int64), target[lo:hi], seconds[lo:hi]

@@ -70,7 +70,7 @@ def _comparable_manifest(path: Path) -> dict:
     transit = manifest.get("transit", {})
     for key in ("status", "reason"):
         transit.pop(key, None)
-    for key in ("raptor_s", "origins_per_s"):
+    for key in ("legs_s", "raptor_s", "profile_s", "cells_s", "origins_per_s"):
         transit.get("access", {}).pop(key, None)
     if "scenario" in manifest:
         manifest["scenario"]["road_travel_times"].pop("road_update_s")

@@ -129,7 +129,7 @@ def test_a_second_run_is_byte_identical_and_reuses_the_cache(demo_run):
 def test_manifest_records_inputs_settings_versions_and_timings(demo_run):
     _, result = demo_run
     manifest = json.loads(result.files["manifest"].read_text())
-    assert manifest["schema_version"] == "1.6.0"
+    assert manifest["schema_version"] == "2.0.0"
     assert len(manifest["inputs"]["osm"]["sha256"]) == 64
     assert manifest["settings"]["max_link_distance_m"] == 1600.0
     assert manifest["packages"]["numba"]

@@ -238,7 +238,7 @@ def test_the_manifest_names_the_version_and_the_schema(folders):
     for folder in folders:
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
         assert manifest["version"] == bereikbaarheid.__version__
-        assert manifest["schema_version"] == export.SCHEMA_VERSION == "1.6.0"
+        assert manifest["schema_version"] == export.SCHEMA_VERSION == "2.0.0"
         assert manifest["files"]["areas"] == "areas.parquet"
         assert manifest["files"]["municipalities"] == "municipalities.geojson"
     text = README.read_text(encoding="utf-8")

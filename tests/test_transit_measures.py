@@ -21,6 +21,8 @@ SETTINGS = Settings(
     thresholds_min=(10, 15), pt_date="2026-03-10", pt_window=("07:00", "07:10"),
     pt_percentiles=(25, 50, 75), pt_time_percentile=50)
 H7 = 7 * 3600
+PER_CELL = Settings(**{**SETTINGS.__dict__, "pt_method": "per-cell"})
+BOTH = pytest.mark.parametrize("settings", [SETTINGS, PER_CELL], ids=["profile", "per-cell"])
 
 
 def _line(settings: Settings = SETTINGS):
@@ -33,9 +35,10 @@ CELL = (np.array([0.0]), np.array([10.0]))
 GP = pd.DataFrame({"facility_id": ["gp1"], "type": ["gp"], "x": [6000.0], "y": [10.0]})
 
 
-def test_percentiles_over_the_window_follow_the_bus_timetable():
+@BOTH
+def test_percentiles_over_the_window_follow_the_bus_timetable(settings):
     tt, nets = _line()
-    table = transit_measures.compute_transit(tt, nets, *CELL, GP, SETTINGS).table
+    table = transit_measures.compute_transit(tt, nets, *CELL, GP, settings).table
     # Leaving 07:00-07:03 catches the 07:05 bus (arrive 07:11:50): 710, 650, 590, 530 s;
     # leaving 07:04-07:09 waits for the 07:15 bus (arrive 07:21:50): 1070 ... 770 s.
     # Nearest rank over the 10 departures: p25 = 3rd = 650, p50 = 5th = 770, p75 = 8th = 950.
@@ -44,7 +47,10 @@ def test_percentiles_over_the_window_follow_the_bus_timetable():
     assert table["gp_pt_time_p75_s"][0] == 950
     assert table["gp_pt_time_s"][0] == 770
     assert table["gp_pt_facility_id"][0] == "gp1"
-    assert (table["gp_pt_n_10min"][0], table["gp_pt_n_15min"][0]) == (0, 1)
+    if settings.pt_method == "per-cell":
+        assert (table["gp_pt_n_10min"][0], table["gp_pt_n_15min"][0]) == (0, 1)
+    else:
+        assert not any("_pt_n_" in c for c in table.columns)
     assert table["pt_link_m"][0] == pytest.approx(10.0)
 
 
@@ -66,9 +72,10 @@ def test_walking_all_the_way_counts_when_it_is_faster():
     assert table["gp_pt_time_p25_s"][0] == table["gp_pt_time_p75_s"][0] == 310
 
 
-def test_no_service_and_too_far_to_walk_is_not_reached():
+@BOTH
+def test_no_service_and_too_far_to_walk_is_not_reached(settings):
     tt, nets = _line()
-    settings = Settings(**{**SETTINGS.__dict__, "pt_window": ("10:00", "10:10")})
+    settings = Settings(**{**settings.__dict__, "pt_window": ("10:00", "10:10")})
     table = transit_measures.compute_transit(tt, nets, *CELL, GP, settings).table
     # No bus after 07:35 and a 6,020 s walk is within the 120-minute limit.
     assert table["gp_pt_time_s"][0] == 6020
@@ -76,7 +83,8 @@ def test_no_service_and_too_far_to_walk_is_not_reached():
     table = transit_measures.compute_transit(tt, nets, *CELL, GP, short).table
     assert np.isnan(table["gp_pt_time_s"][0])
     assert table["gp_pt_facility_id"][0] is None
-    assert table["gp_pt_n_15min"][0] == 0
+    if settings.pt_method == "per-cell":
+        assert table["gp_pt_n_15min"][0] == 0
 
 
 def test_walking_transfers_follow_the_walk_network():
@@ -90,15 +98,34 @@ def test_walking_transfers_follow_the_walk_network():
     assert unlinked == 1
 
 
-def test_cells_in_chunks_give_the_same_table(monkeypatch):
+@BOTH
+def test_cells_in_chunks_give_the_same_table(monkeypatch, settings):
     tt, nets = _line()
     x = np.linspace(0.0, 6000.0, 13)
     y = np.full(13, 10.0)
-    whole = transit_measures.compute_transit(tt, nets, x, y, GP, SETTINGS).table
+    whole = transit_measures.compute_transit(tt, nets, x, y, GP, settings).table
     monkeypatch.setattr(transit_measures, "_CHUNK_CELLS", 2)
-    chunked = transit_measures.compute_transit(tt, nets, x, y, GP, SETTINGS).table
+    chunked = transit_measures.compute_transit(tt, nets, x, y, GP, settings).table
     pd.testing.assert_frame_equal(whole, chunked)
     assert whole["gp_pt_time_s"].notna().all()
+
+
+def test_the_profile_names_the_facility_nearest_at_the_most_departures():
+    tt, nets = _line()
+    # gp_a beside S1, the bus's last stop; gp_b 710 s on foot from the cell.
+    # By bus gp_a takes 710, 650, 590, 530 s leaving 07:00-07:03 and 1070 ...
+    # 770 s leaving 07:04-07:09: gp_b is nearer at those six, and at 07:00
+    # the tie goes to the first. The times are per departure the better one.
+    two = pd.DataFrame({"facility_id": ["gp_a", "gp_b"], "type": ["gp", "gp"],
+                        "x": [6000.0, 700.0], "y": [10.0, 0.0]})
+    cells = (np.array([0.0]), np.array([10.0]))
+    profile = transit_measures.compute_transit(tt, nets, *cells, two, SETTINGS).table
+    per_cell = transit_measures.compute_transit(tt, nets, *cells, two, PER_CELL).table
+    times = [c for c in profile.columns if "_time_" in c]
+    pd.testing.assert_frame_equal(profile[times], per_cell[times])
+    # 710 650 590 530 710 710 710 710 710 710: p25 = 3rd = 650, p75 = 8th = 710.
+    assert (profile["gp_pt_time_p25_s"][0], profile["gp_pt_time_p75_s"][0]) == (650, 710)
+    assert profile["gp_pt_facility_id"][0] == "gp_b"
 
 
 @hsettings(max_examples=60, deadline=None)

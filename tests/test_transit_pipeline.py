@@ -38,7 +38,22 @@ def test_public_transport_columns_for_every_type(pt_run):
         assert both.mean() > 0.9
         assert (p25[both] <= p50[both]).all() and (p50[both] <= p75[both]).all()
         assert cells[f"{t}_pt_facility_id"].notna().mean() > 0.9
+        assert not any(c.startswith(f"{t}_pt_n_") for c in cells.columns)
+
+
+def test_the_per_cell_method_gives_the_same_times_and_the_counts(pt_run, demo_region,
+                                                                 tmp_path):
+    profile = pt_run[1]
+    per_cell = run_profile(_config(demo_region, tmp_path, pt_method="per-cell"))
+    cells = per_cell.cells
+    times = [c for c in profile.cells.columns if "_pt_time" in c]
+    assert len(times) == 3 * 4
+    pd.testing.assert_frame_equal(profile.cells[times], cells[times])
+    pd.testing.assert_frame_equal(profile.summary, per_cell.summary)
+    for t in TYPES:
         assert (cells[f"{t}_pt_n_30min"].dropna() >= cells[f"{t}_pt_n_15min"].dropna()).all()
+    assert per_cell.manifest["transit"]["query"]["method"] == "per-cell"
+    assert profile.manifest["transit"]["query"]["method"] == "profile"
 
 
 def test_walking_all_the_way_always_counts_and_the_bus_helps_some(pt_run):
@@ -133,3 +148,32 @@ def test_gtfs_check_lists_problems_and_fails_on_fatal_ones(demo_region, tmp_path
     issues = pd.read_csv(tmp_path / "issues.csv")
     assert (issues["severity"] == "fatal").any()
     assert issues["message"].str.contains("2026-12-31").any()
+
+
+def test_the_profile_names_the_facility_nearest_at_the_most_departures(demo_region, tmp_path):
+    """On the demo: per cell, the facility the per-cell range-RAPTOR finds
+    nearest at the most departures (counted here in pandas) is the profile's."""
+    import numpy as np
+
+    from bereikbaarheid import pipeline
+    from bereikbaarheid.measures import transit
+
+    inputs = pipeline.prepare(_config(demo_region, tmp_path))
+    settings, fac = inputs.config.settings, inputs.facilities
+    x, y = inputs.cells["x"].to_numpy(), inputs.cells["y"].to_numpy()
+    table = transit.compute_transit(inputs.timetable, inputs.networks, x, y, fac, settings).table
+    n_dep = len(settings.pt_departures_s())
+    for t in TYPES:
+        mine = fac.loc[fac["type"] == t].reset_index(drop=True)
+        near = transit.nearest_by_departure(inputs.timetable, inputs.networks, x, y, mine,
+                                            settings)
+        facility = np.repeat(np.arange(len(mine)), np.diff(near.indptr))
+        counted = pd.DataFrame({"cell": near.entry // n_dep, "facility": facility})
+        counted = counted.value_counts().rename("n").reset_index()
+        counted = counted.sort_values(["cell", "n", "facility"], ascending=[True, False, True])
+        usual = counted.drop_duplicates("cell").set_index("cell")["facility"]
+        want = pd.Series(None, index=range(len(x)), dtype=object)
+        want[usual.index] = mine["facility_id"].to_numpy(object)[usual.to_numpy()]
+        got = table[f"{t}_pt_facility_id"]
+        assert got.notna().sum() > 0.9 * len(x)
+        assert list(got) == list(want), t

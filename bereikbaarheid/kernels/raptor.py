@@ -602,6 +602,17 @@ def _origin_count(access) -> int:
     return indptr.shape[0] - 1
 
 
+def _ranks(percentiles, n_dep: int) -> np.ndarray:
+    """Nearest ranks of ``percentiles`` among ``n_dep`` sorted values: ``max(0,
+    ceil(p / 100 * n_dep) - 1)``, in exact rational arithmetic (70 / 100 * 10
+    must give rank 7, not 8)."""
+    percentiles = np.asarray(percentiles, dtype=np.float64).reshape(-1)
+    if not np.isfinite(percentiles).all() or (percentiles < 0).any() or (percentiles > 100).any():
+        raise ValueError(f"percentiles must lie in [0, 100], got {percentiles.tolist()}")
+    return np.array([max(0, math.ceil(Fraction(float(p)) * n_dep / 100) - 1)
+                     for p in percentiles], dtype=np.int64)
+
+
 def _chunks(n_origins: int) -> int:
     return max(1, min(n_origins, numba.get_num_threads()))
 
@@ -712,13 +723,7 @@ def range_raptor(
     """
     tt, departures, access, egress, direct, n_dest, max_rides, max_time_s = _window_inputs(
         timetable, departures_s, access, egress, direct, n_destinations, max_rides, max_time_s)
-    percentiles = np.asarray(percentiles, dtype=np.float64).reshape(-1)
-    if not np.isfinite(percentiles).all() or (percentiles < 0).any() or (percentiles > 100).any():
-        raise ValueError(f"percentiles must lie in [0, 100], got {percentiles.tolist()}")
-    n_dep = departures.shape[0]
-    # Exact rational arithmetic: 70 / 100 * 10 must give rank 7, not 8.
-    ranks = np.array([max(0, math.ceil(Fraction(float(p)) * n_dep / 100) - 1)
-                      for p in percentiles], dtype=np.int64)
+    ranks = _ranks(percentiles, departures.shape[0])
     n_groups = _count("n_groups", n_groups, 0)
     if dest_group is None:
         if n_groups:

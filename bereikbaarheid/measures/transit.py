@@ -1,11 +1,14 @@
 """Per-cell public-transport measures: travel time over a departure window, by percentile.
 
-For every cell and every departure in the window, range-RAPTOR gives the
-travel time to every facility: walk (or cycle) to a stop, ride at most
+For every cell and every departure in the window, the travel time to each
+facility type's nearest facility: walk (or cycle) to a stop, ride at most
 ``pt_max_rides`` vehicles with walking transfers, walk from the last stop;
 walking all the way always counts too. Per facility type the time to the
 nearest facility is taken per departure, then summarised by percentiles over
-the window (R5's approach, made deterministic).
+the window (R5's approach, made deterministic). ``pt_method`` chooses how:
+a backward profile search from the facilities to every stop at once
+(:mod:`..kernels.csa`), or a range-RAPTOR from every cell (:mod:`..kernels.raptor`,
+the reference, which also gives every facility's time).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import pandas as pd
 
 from .. import _progress
 from ..config import TRANSIT_MODE, Settings
-from ..kernels import raptor
+from ..kernels import csa, raptor
 from ..networks import link
 from ..networks.graph import RoadNetwork
 from ..networks.timetable import Timetable
@@ -73,51 +76,50 @@ def compute_transit(
           ``pt_time_percentile`` over the window (NaN: not reached within
           ``pt_max_time_min`` at that percentile);
         - ``{type}_pt_time_p{P}_s``: the same at each of ``pt_percentiles``;
-        - ``{type}_pt_facility_id``: the facility with the lowest time at
-          ``pt_time_percentile`` (lowest index on ties);
-        - ``{type}_pt_n_{T}min``: facilities whose time at that percentile is
-          within T minutes.
+        - ``{type}_pt_facility_id``: with ``pt_method`` ``"profile"``, the
+          facility nearest at the most departures of the window (per
+          departure, of equally near ones the first; of equally frequent ones
+          the first); with ``"per-cell"``, the facility with the lowest time at
+          ``pt_time_percentile`` (the first on ties);
+        - ``{type}_pt_n_{T}min`` (``"per-cell"`` only): facilities whose time
+          at that percentile is within T minutes.
 
-        ``report`` has the counts and the kernel's throughput.
+        ``report`` has the counts and the kernels' seconds and throughput.
+
+    Notes
+    -----
+    The two methods give the same times (tests/test_csa.py). ``"per-cell"``
+    routes every cell over the timetable (a range-RAPTOR with every facility
+    as a destination); ``"profile"`` scans the timetable once per type,
+    backwards from the facilities (:mod:`bereikbaarheid.kernels.csa`), after
+    which a cell costs its access stops times the departures.
     """
     n_cells = len(cell_x)
     n_fac = len(facilities)
     fac_type = facilities["type"].to_numpy(object)
     fac_id = facilities["facility_id"].to_numpy(object)
     types = list(settings.facility_types)
+    started = time.perf_counter()
     legs = _legs(timetable, networks, cell_x, cell_y, facilities["x"].to_numpy(np.float64),
                  facilities["y"].to_numpy(np.float64), settings)
+    legs_s = time.perf_counter() - started
 
     group = np.full(n_fac, -1, np.int32)
     for g, ftype in enumerate(types):
         group[fac_type == ftype] = g
     departures = np.asarray(settings.pt_departures_s(), np.int32)
     percentiles = np.asarray(settings.pt_percentiles, np.float64)
-    logger.info(f"public transport: range-RAPTOR for {n_cells} cells x {len(departures)} "
-                  f"departures ({settings.pt_window[0]}-{settings.pt_window[1]})")
     k = list(settings.pt_percentiles).index(settings.pt_time_percentile)
-    thresholds_s = np.asarray(settings.thresholds_min, np.float64) * 60.0
-    of_type = [np.flatnonzero(group == g) for g in range(len(types))]
-    group_pct = np.empty((n_cells, len(types), len(percentiles)), np.float32)
-    nearest = np.full((n_cells, len(types)), -1, np.int64)
-    counts = np.zeros((n_cells, len(types), len(thresholds_s)), np.int32)
     started = time.perf_counter()
-    # Per chunk of cells, the per-facility times are reduced at once to the
-    # nearest facility and the counts, so memory stays at chunk x facilities.
-    for first, last, access, direct in _chunks(legs, "cells"):
-        dest_pct, group_pct[first:last] = raptor.range_raptor(
-            timetable, departures, access, legs.egress, direct, n_fac,
-            max_rides=settings.pt_max_rides, max_time_s=int(legs.max_time_s),
-            percentiles=percentiles, dest_group=group, n_groups=len(types))
-        for g, members in enumerate(of_type):
-            if len(members) == 0:
-                continue
-            times = np.nan_to_num(dest_pct[:, members, k].astype(np.float64), nan=np.inf)
-            best = np.argmin(times, axis=1)  # lowest index on ties
-            found = np.isfinite(times[np.arange(last - first), best])
-            nearest[first:last, g] = np.where(found, members[best], -1)
-            counts[first:last, g] = (times[:, :, None] <= thresholds_s).sum(axis=1)
-    raptor_s = time.perf_counter() - started
+    if settings.pt_method == "per-cell":
+        group_pct, nearest, counts = _per_cell(timetable, legs, departures, percentiles, group,
+                                               len(types), k, settings)
+        routing = {"raptor_s": round(time.perf_counter() - started, 3)}
+    else:
+        group_pct, nearest, routing = _by_profiles(timetable, legs, departures, percentiles,
+                                                   group, len(types), settings)
+        counts = None
+    routing_s = time.perf_counter() - started
 
     linked = legs.origin_linked
     columns: dict[str, object] = {f"{TRANSIT_MODE}_link_m": legs.origin_link_m}
@@ -130,7 +132,7 @@ def compute_transit(
         has = nearest[:, g] >= 0
         ids[has] = fac_id[nearest[has, g]]
         columns[f"{prefix}_facility_id"] = ids
-        for j, minutes in enumerate(settings.thresholds_min):
+        for j, minutes in enumerate(settings.thresholds_min if counts is not None else ()):
             col = pd.array(counts[:, g, j], dtype="Int32")
             col[~linked] = pd.NA
             columns[f"{prefix}_n_{minutes}min"] = col
@@ -141,12 +143,71 @@ def compute_transit(
         "stops_unlinked": legs.stops_unlinked,
         "cells_unlinked": int(np.sum(~linked)),
         "cells_without_stop_in_reach": int(np.sum(linked & ~has_stop)),
-        "departures": int(len(departures)),
+        "departures": len(departures),
         "origins": n_cells,
-        "raptor_s": round(raptor_s, 3),
-        "origins_per_s": round(n_cells / raptor_s, 1) if raptor_s > 0 else None,
+        "method": settings.pt_method,
+        "legs_s": round(legs_s, 3),
+        **routing,
+        "origins_per_s": round(n_cells / routing_s, 1) if routing_s > 0 else None,
     }
     return AccessResult(table=pd.DataFrame(columns), report=report)
+
+
+def _per_cell(timetable, legs, departures, percentiles, group, n_groups, k, settings):
+    """Range-RAPTOR from every cell: the nearest facility per type at each
+    percentile, the facility with the lowest time at percentile ``k`` and the
+    facilities within each threshold."""
+    n_cells = legs.access[0].shape[0] - 1
+    n_fac = len(group)
+    logger.info(f"public transport: range-RAPTOR for {n_cells} cells x {len(departures)} "
+                f"departures ({settings.pt_window[0]}-{settings.pt_window[1]})")
+    thresholds_s = np.asarray(settings.thresholds_min, np.float64) * 60.0
+    of_type = [np.flatnonzero(group == g) for g in range(n_groups)]
+    group_pct = np.empty((n_cells, n_groups, len(percentiles)), np.float32)
+    nearest = np.full((n_cells, n_groups), -1, np.int64)
+    counts = np.zeros((n_cells, n_groups, len(thresholds_s)), np.int32)
+    # Per chunk of cells, the per-facility times are reduced at once to the
+    # nearest facility and the counts, so memory stays at chunk x facilities.
+    for first, last, access, direct in _chunks(legs, "cells"):
+        dest_pct, group_pct[first:last] = raptor.range_raptor(
+            timetable, departures, access, legs.egress, direct, n_fac,
+            max_rides=settings.pt_max_rides, max_time_s=int(legs.max_time_s),
+            percentiles=percentiles, dest_group=group, n_groups=n_groups)
+        for g, members in enumerate(of_type):
+            if len(members) == 0:
+                continue
+            times = np.nan_to_num(dest_pct[:, members, k].astype(np.float64), nan=np.inf)
+            best = np.argmin(times, axis=1)  # lowest index on ties
+            found = np.isfinite(times[np.arange(last - first), best])
+            nearest[first:last, g] = np.where(found, members[best], -1)
+            counts[first:last, g] = (times[:, :, None] <= thresholds_s).sum(axis=1)
+    return group_pct, nearest, counts
+
+
+def _by_profiles(timetable, legs, departures, percentiles, group, n_groups, settings):
+    """The backward profile search: every stop's profile to the nearest
+    facility of each type, then each cell's access stops and walk-only
+    times. The facility is the one nearest at the most departures."""
+    n_cells = legs.access[0].shape[0] - 1
+    logger.info(f"public transport: profiles from {len(group)} facilities to "
+                f"{timetable.n_stops} stops, then {n_cells} cells x {len(departures)} "
+                f"departures ({settings.pt_window[0]}-{settings.pt_window[1]})")
+    started = time.perf_counter()
+    profiles = csa.stop_profiles(
+        timetable, legs.egress, len(group), group, n_groups, first_s=int(departures[0]),
+        last_s=int(departures[-1]), max_rides=settings.pt_max_rides,
+        max_time_s=int(legs.max_time_s))
+    profile_s = time.perf_counter() - started
+    group_pct = np.empty((n_cells, n_groups, len(percentiles)), np.float32)
+    nearest = np.empty((n_cells, n_groups), np.int64)
+    started = time.perf_counter()
+    for first, last, access, direct in _chunks(legs, "cells"):
+        group_pct[first:last], nearest[first:last] = csa.window_percentiles(
+            profiles, departures, access, direct, group, percentiles=percentiles)
+    return group_pct, nearest, {
+        "profile_s": round(profile_s, 3), "cells_s": round(time.perf_counter() - started, 3),
+        "connections": profiles.connections,
+        "profile_entries": int(profiles.count.sum())}
 
 
 def travel_time_matrix(
@@ -189,7 +250,7 @@ def travel_time_matrix(
         n_orig, n_dest, len(percentiles))
     out = np.empty(shape, np.float32)
     for first, last, access, direct in _chunks(legs, "origins"):
-        kwargs = dict(max_rides=settings.pt_max_rides, max_time_s=int(legs.max_time_s))
+        kwargs = {"max_rides": settings.pt_max_rides, "max_time_s": int(legs.max_time_s)}
         if per_departure:
             out[first:last] = raptor.range_raptor_minutes(
                 timetable, departures, access, legs.egress, direct, n_dest, **kwargs)

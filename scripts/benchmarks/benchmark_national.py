@@ -4,6 +4,7 @@ Usage::
 
     python scripts/benchmarks/benchmark_national.py                 # scale 160, /tmp/bereikbaarheid-national
     python scripts/benchmarks/benchmark_national.py --scale 10 --json national.json
+    python scripts/benchmarks/benchmark_national.py --pt --scale 4 --json pt.json
 
 Generates the demo region at ``--scale`` into ``--workdir`` (the default
 scale gives >= 5M walk nodes, >= 2M car nodes and >= 400k cells; every count
@@ -15,6 +16,16 @@ networks and hierarchies are verified and memory-mapped; ``--warm-only``
 keeps the cache and runs this one alone). A last child times loading the cache alone, with and
 without the SHA-256 verification. Each child runs alone, so its peak RSS is
 its own; a sampler thread in the child records the peak RSS of every step.
+
+With ``--pt`` it times the profile's public transport instead, warm (a first
+child fills the cache): every cell by the backward profile search, then
+``--sample`` cells chosen at random by the per-cell range-RAPTOR in the same
+child, whose time scaled to every cell is the per-cell estimate (an
+extrapolation), and whether the sample's times agree exactly. The JSON's
+``pt`` holds ``cells``, ``stops``, ``trips``, ``stop_times`` (of the routed
+timetable: the window plus ``pt_max_time_min``), ``profile_s``,
+``per_cell_sample_cells``, ``per_cell_sample_s``, ``per_cell_estimate_s``,
+``peak_gb`` and ``sample_equal``.
 
 The parent kills a child whose RSS passes ``--max-rss-gb`` (the machine is
 shared) and reports the step it was in. Prints the figures and, with
@@ -235,8 +246,84 @@ def _child_load(args: argparse.Namespace) -> dict[str, Any]:
             "nodes": {m: networks[m].n_nodes for m in MODES}}
 
 
+def _pt_config(args: argparse.Namespace):
+    import dataclasses
+
+    config = _run_config(args)
+    config.settings = dataclasses.replace(config.settings, modes=("walk", "pt"))
+    return config
+
+
+def _child_pt_cache(args: argparse.Namespace) -> dict[str, Any]:
+    """Fill the cache the public-transport run reads: walk network, timetable."""
+    from bereikbaarheid import pipeline
+
+    start = time.perf_counter()
+    inputs = pipeline.prepare(_pt_config(args))
+    return {"prepare_s": round(time.perf_counter() - start, 1),
+            "transit": inputs.transit_report.get("status"),
+            "peak_rss_gb": round(_peak_self_gb(), 2)}
+
+
+def _child_pt(args: argparse.Namespace) -> dict[str, Any]:
+    """The profile's public transport, warm: every cell by the backward
+    profile search, then a sample of cells by the per-cell range-RAPTOR, side
+    by side, and whether the sample's times agree exactly."""
+    import dataclasses
+
+    import numpy as np
+
+    from bereikbaarheid import pipeline
+    from bereikbaarheid.measures import transit
+
+    config = _pt_config(args)
+    start = time.perf_counter()
+    inputs = pipeline.prepare(config)
+    prepare_s = time.perf_counter() - start
+    settings = dataclasses.replace(config.settings, pt_method="profile")
+    tt, fac = inputs.timetable, inputs.facilities
+    x, y = inputs.cells["x"].to_numpy(), inputs.cells["y"].to_numpy()
+    before_gb = _rss_gb()
+    with _StepSampler(Path(args.workdir) / f"progress-{args.child}.json") as sampler:
+        sampler.step = "profile"
+        start = time.perf_counter()
+        whole = transit.compute_transit(tt, inputs.networks, x, y, fac, settings)
+        profile_s = time.perf_counter() - start
+        sampler.step = "per-cell sample"
+        rng = np.random.default_rng(args.seed)
+        n = min(args.sample, len(x))
+        sample = np.sort(rng.choice(len(x), n, replace=False))
+        per_cell = dataclasses.replace(settings, pt_method="per-cell")
+        start = time.perf_counter()
+        part = transit.compute_transit(tt, inputs.networks, x[sample], y[sample], fac, per_cell)
+        sample_s = time.perf_counter() - start
+    times = [c for c in whole.table.columns if "_pt_time" in c]
+    equal = bool(whole.table.loc[sample, times].reset_index(drop=True).equals(part.table[times]))
+    routing = part.report["raptor_s"]
+    cells = len(x)
+    return {
+        "cells": cells, "stops": tt.n_stops, "trips": tt.n_trips,
+        "stop_times": int(tt.stats["stop_times"]), "facilities": len(fac),
+        "departures": len(settings.pt_departures_s()),
+        "prepare_s": round(prepare_s, 1),
+        "profile_s": round(profile_s, 1),
+        "profile_report": whole.report,
+        "per_cell_sample_cells": int(n),
+        "per_cell_sample_s": round(sample_s, 2),
+        "per_cell_sample_routing_s": routing,
+        # Legs as the profile's run measured them (the same searches), plus
+        # the sample's routing scaled to every cell: an extrapolation.
+        "per_cell_estimate_s": round(whole.report["legs_s"] + routing * cells / max(n, 1), 1),
+        "sample_equal": equal,
+        "rss_before_gb": round(before_gb, 2),
+        "step_peak_rss_gb": {k: round(v, 2) for k, v in sampler.peaks.items()},
+        "peak_gb": round(_peak_self_gb(), 2),
+        "threads": int(__import__("numba").get_num_threads()),
+    }
+
+
 _CHILDREN = {"generate": _child_generate, "cold": _child_profile, "warm": _child_profile,
-             "load": _child_load}
+             "load": _child_load, "pt-cache": _child_pt_cache, "pt": _child_pt}
 
 
 # ------------------------------------------------------------------- parent
@@ -247,7 +334,8 @@ def _spawn(args: argparse.Namespace, child: str) -> dict[str, Any]:
     out = Path(args.workdir) / f"result-{child}.json"
     out.unlink(missing_ok=True)
     cmd = [sys.executable, __file__, "--child", child, "--scale", str(args.scale),
-           "--seed", str(args.seed), "--workdir", str(args.workdir)]
+           "--seed", str(args.seed), "--workdir", str(args.workdir),
+           "--sample", str(args.sample)]
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
     peak, killed = 0.0, None
@@ -283,6 +371,11 @@ def main() -> None:
                         help="kill a child passing this RSS (the machine is shared)")
     parser.add_argument("--warm-only", action="store_true",
                         help="keep the cache and run only the warm profile (and the load)")
+    parser.add_argument("--pt", action="store_true",
+                        help="public transport instead of the roads: every cell by the "
+                             "backward profile search, a sample by the per-cell range-RAPTOR")
+    parser.add_argument("--sample", type=int, default=300,
+                        help="cells the per-cell method runs on with --pt (default 300)")
     parser.add_argument("--json", help="also write the figures to this file")
     parser.add_argument("--child", choices=sorted(_CHILDREN), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -305,6 +398,12 @@ def main() -> None:
         if "failed" in figures["generate"]:
             return _finish(args, figures)
         stamp.write_text(json.dumps(wanted))
+    if args.pt:
+        # Warm: a first child fills the cache (walk network, timetable).
+        figures["pt_cache"] = _spawn(args, "pt-cache")
+        if "failed" not in figures["pt_cache"]:
+            figures["pt"] = _spawn(args, "pt")
+        return _finish(args, figures)
     if not args.warm_only:
         shutil.rmtree(work / "cache", ignore_errors=True)
         figures["cold"] = _spawn(args, "cold")
@@ -343,6 +442,25 @@ def _summary(f: dict[str, Any]) -> str:
                          f"{r['step_peak_rss_gb'].get(step, float('nan')):.2f} GB "
                          f"(anonymous {anon:.2f}, file-backed {file:.2f})")
         lines.append(f"    {'write':<14} {r['write_s']:8.1f} s")
+    pt = f.get("pt")
+    if pt and "failed" in pt:
+        lines.append(f"pt: FAILED ({pt['failed']}); last progress {pt['last_progress']}")
+    elif pt:
+        r = pt["profile_report"]
+        lines.append(
+            f"pt: {pt['cells']:,} cells, {pt['facilities']:,} facilities, {pt['departures']} "
+            f"departures; timetable (window + max time) {pt['stops']:,} stops, "
+            f"{pt['trips']:,} trips, {pt['stop_times']:,} stop times; {pt['threads']} threads")
+        lines.append(f"    backward profile search, every cell: {pt['profile_s']} s (legs "
+                     f"{r['legs_s']} s, scans {r['profile_s']} s over {r['connections']:,} "
+                     f"connections, cells {r['cells_s']} s); peak RSS {pt['peak_gb']} GB")
+        lines.append(f"    per-cell range-RAPTOR, {pt['per_cell_sample_cells']} sampled cells: "
+                     f"{pt['per_cell_sample_s']} s ({pt['per_cell_sample_routing_s']} s "
+                     f"routing); extrapolated to every cell (legs + routing x cells / "
+                     f"sample): {pt['per_cell_estimate_s']:,} s = "
+                     f"{pt['per_cell_estimate_s'] / max(pt['profile_s'], 1e-9):,.0f} x the "
+                     f"profile search")
+        lines.append(f"    sample equal: {pt['sample_equal']}")
     load = f.get("load")
     if load and "failed" not in load:
         lines.append(f"cache load: {load['load_or_build_s']} s with verification, "

@@ -270,7 +270,8 @@ def _profile_query(region, window: tuple[str, str], threads_all: int, work: Path
     start_s = parse_clock(window[0], "window")
     end = _clock(start_s + 3600)[:5]
     settings = dataclasses.replace(config.settings, pt_window=(window[0], end),
-                                   pt_percentiles=(50,), pt_time_percentile=50)
+                                   pt_percentiles=(50,), pt_time_percentile=50,
+                                   pt_method="per-cell")
     config = dataclasses.replace(config, settings=settings)
     # The pipeline's own preparation: cells, networks, timetable, facilities.
     inputs = pipeline.prepare(config)
