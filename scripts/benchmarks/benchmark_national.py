@@ -315,6 +315,7 @@ def _child_pt(args: argparse.Namespace) -> dict[str, Any]:
         # the sample's routing scaled to every cell: an extrapolation.
         "per_cell_estimate_s": round(whole.report["legs_s"] + routing * cells / max(n, 1), 1),
         "sample_equal": equal,
+        "per_cell_all_cells": bool(n == cells),
         "rss_before_gb": round(before_gb, 2),
         "step_peak_rss_gb": {k: round(v, 2) for k, v in sampler.peaks.items()},
         "peak_gb": round(_peak_self_gb(), 2),
@@ -454,9 +455,10 @@ def _summary(f: dict[str, Any]) -> str:
         lines.append(f"    backward profile search, every cell: {pt['profile_s']} s (legs "
                      f"{r['legs_s']} s, scans {r['profile_s']} s over {r['connections']:,} "
                      f"connections, cells {r['cells_s']} s); peak RSS {pt['peak_gb']} GB")
+        what = "every cell (measured)" if pt.get("per_cell_all_cells") else "extrapolated to every cell"
         lines.append(f"    per-cell range-RAPTOR, {pt['per_cell_sample_cells']} sampled cells: "
                      f"{pt['per_cell_sample_s']} s ({pt['per_cell_sample_routing_s']} s "
-                     f"routing); extrapolated to every cell (legs + routing x cells / "
+                     f"routing); {what} (legs + routing x cells / "
                      f"sample): {pt['per_cell_estimate_s']:,} s = "
                      f"{pt['per_cell_estimate_s'] / max(pt['profile_s'], 1e-9):,.0f} x the "
                      f"profile search")
