@@ -128,6 +128,21 @@ def test_the_profile_names_the_facility_nearest_at_the_most_departures():
     assert profile["gp_pt_facility_id"][0] == "gp_b"
 
 
+def test_walk_only_legs_found_a_share_of_facilities_at_a_time_agree(monkeypatch):
+    tt, nets = _line()
+    x = np.linspace(0.0, 6000.0, 25)
+    y = np.full(25, 10.0)
+    many = pd.DataFrame({"facility_id": [f"f{i}" for i in range(7)], "type": "gp",
+                         "x": np.linspace(300.0, 5700.0, 7), "y": 0.0})
+    whole = transit_measures.compute_transit(tt, nets, x, y, many, SETTINGS).table
+    monkeypatch.setattr(transit_measures, "_DIRECT_SHARE", 2)
+    shared = transit_measures.compute_transit(tt, nets, x, y, many, SETTINGS).table
+    pd.testing.assert_frame_equal(whole, shared)
+    per_cell = transit_measures.compute_transit(tt, nets, x, y, many, PER_CELL).table
+    times = [c for c in whole.columns if "_time_" in c]
+    pd.testing.assert_frame_equal(whole[times], per_cell[times])
+
+
 @hsettings(max_examples=60, deadline=None)
 @given(st.integers(0, 10_000))
 def test_point_pairs_agree_with_all_pairs_dijkstra(seed):

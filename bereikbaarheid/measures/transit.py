@@ -41,6 +41,10 @@ _MAX_CHUNKS = 50
 _CHUNK_BYTES = 512 * 2**20
 # float32 infinity read as uint32: every finite time >= 0 lies below it, NaN above.
 _INF_BITS = np.float32(np.inf).view(np.uint32)
+# Walk-only legs for the profile search: destinations per bounded search batch,
+# and the key (whole seconds * _KEY_SHIFT + destination) that keeps the quickest.
+_DIRECT_SHARE = 512
+_KEY_SHIFT = np.int64(2**31)
 
 
 def compute_transit(
@@ -99,14 +103,15 @@ def compute_transit(
     fac_type = facilities["type"].to_numpy(object)
     fac_id = facilities["facility_id"].to_numpy(object)
     types = list(settings.facility_types)
-    started = time.perf_counter()
-    legs = _legs(timetable, networks, cell_x, cell_y, facilities["x"].to_numpy(np.float64),
-                 facilities["y"].to_numpy(np.float64), settings)
-    legs_s = time.perf_counter() - started
-
     group = np.full(n_fac, -1, np.int32)
     for g, ftype in enumerate(types):
         group[fac_type == ftype] = g
+    started = time.perf_counter()
+    # The profile search needs the nearest facility of a type on foot only.
+    legs = _legs(timetable, networks, cell_x, cell_y, facilities["x"].to_numpy(np.float64),
+                 facilities["y"].to_numpy(np.float64), settings,
+                 direct_nearest_of=group if settings.pt_method == "profile" else None)
+    legs_s = time.perf_counter() - started
     departures = np.asarray(settings.pt_departures_s(), np.int32)
     percentiles = np.asarray(settings.pt_percentiles, np.float64)
     k = list(settings.pt_percentiles).index(settings.pt_time_percentile)
@@ -448,10 +453,18 @@ class _Legs:
 
 
 def _legs(timetable: Timetable, networks: Mapping[str, RoadNetwork], orig_x, orig_y,
-          dest_x, dest_y, settings: Settings) -> _Legs:
+          dest_x, dest_y, settings: Settings, direct_nearest_of: np.ndarray | None = None
+          ) -> _Legs:
     """Access (walk or bike, ``pt_max_access_min``), egress (walk,
     ``pt_max_egress_min``) and walk-only (``pt_max_time_min``) legs, by bounded
-    searches on the linked networks; whole seconds, rounded up."""
+    searches on the linked networks; whole seconds, rounded up.
+
+    With ``direct_nearest_of`` (a group per destination, -1 for none) the
+    walk-only legs keep, per origin and group, only the quickest destination
+    (of equally quick ones in whole seconds, the first): all the profile
+    search reads of them. They are then found a share of the destinations at
+    a time, so memory stays at one share's pairs, not at every origin within
+    ``pt_max_time_min`` of every destination (some 10^8 pairs nationally)."""
     n_orig, n_dest, n_stops = len(orig_x), len(dest_x), timetable.n_stops
     max_time_s = settings.pt_max_time_min * 60.0
     walk = link.link_points(
@@ -482,14 +495,42 @@ def _legs(timetable: Timetable, networks: Mapping[str, RoadNetwork], orig_x, ori
     stop_e, dest_e, cost = link.point_pairs(
         walk, stops, dests, settings.pt_max_egress_min * 60.0, walk_conn_s, walk_conn_s)
     egress = _csr(stop_e - n_orig - n_dest, dest_e - n_orig, cost, n_stops)
-    dest_d, orig_d, cost = link.point_pairs(
-        walk_rev, dests, origins, max_time_s, walk_conn_s, walk_conn_s)
-    direct = _csr(orig_d, dest_d - n_orig, cost, n_orig)
+    if direct_nearest_of is None:
+        dest_d, orig_d, cost = link.point_pairs(
+            walk_rev, dests, origins, max_time_s, walk_conn_s, walk_conn_s)
+        direct = _csr(orig_d, dest_d - n_orig, cost, n_orig)
+    else:
+        direct = _nearest_direct(walk_rev, dests, origins, max_time_s, walk_conn_s,
+                                 np.asarray(direct_nearest_of, np.int64))
     return _Legs(access=access, egress=egress, direct=direct,
                  origin_link_m=walk.connector_m[:n_orig],
                  origin_linked=walk.point_node[:n_orig] >= 0,
                  stops_unlinked=int(np.sum(walk.point_node[stops] < 0)),
                  max_time_s=max_time_s)
+
+
+def _nearest_direct(walk_rev, dests: np.ndarray, origins: np.ndarray, max_time_s: float,
+                    conn_s: np.ndarray, group: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per origin and group, the walk-only leg to the quickest destination (as
+    :func:`_csr` would round it), found :data:`_DIRECT_SHARE` destinations at
+    a time."""
+    n_orig = len(origins)
+    n_groups = int(group.max()) + 1 if len(group) else 0
+    none = np.iinfo(np.int64).max
+    best = np.full(n_orig * n_groups, none, np.int64)
+    mine = np.flatnonzero(group >= 0)
+    for lo in range(0, len(mine), _DIRECT_SHARE):
+        share = mine[lo:lo + _DIRECT_SHARE]
+        dest_d, orig_d, cost = link.point_pairs(walk_rev, dests[share], origins, max_time_s,
+                                                conn_s, conn_s)
+        d = dest_d - n_orig
+        seconds = np.ceil(cost - 1e-9).astype(np.int64)
+        np.minimum.at(best, orig_d * n_groups + group[d], seconds * _KEY_SHIFT + d)
+    found = np.flatnonzero(best != none)
+    key = best[found]
+    return _csr(found // max(n_groups, 1), key % _KEY_SHIFT, (key // _KEY_SHIFT).astype(
+        np.float64), n_orig)
 
 
 def _chunks(legs: _Legs, unit: str):
