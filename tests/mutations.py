@@ -427,12 +427,13 @@ GTFS_VARIANTS = [
     gtfs_variant("no stops", lambda f: {k: v for k, v in f.items() if k != "stops.txt"}),
     gtfs_variant("a time that is not one", _line("stop_times.txt", 2,
                                                  b"bus_50_WD_0_060000,06:61:00,06:61:00,"
-                                                 b"bus_96_88,1")),
+                                                 b"bus_96_88_e,1")),
     gtfs_variant("a field too many", _line("stop_times.txt", 3,
-                                           b"bus_50_WD_0_060000,06:03:00,06:03:00,"
-                                           b"bus_112_88,2,x,y")),
+                                           b"bus_50_WD_0_060000,06:01:00,06:01:00,"
+                                           b"bus_100_88_e,2,x,y")),
     gtfs_variant("latitude as a word", _line("stops.txt", 2,
-                                             b'bus_96_88,"Oosterzande",north,3.73,,,')),
+                                             b'bus_96_88_e,"Oosterzande, Busstation",north,'
+                                             b'3.73,,,')),
     gtfs_variant("stop times header only", lambda f: {
         **f, "stop_times.txt": f["stop_times.txt"].split(b"\n")[0] + b"\n"}),
     gtfs_variant("not a zip", None, raw=b"PK\x03\x04 this is not a zip archive"),
@@ -441,7 +442,8 @@ GTFS_VARIANTS = [
     gtfs_variant("the day after the feed's last day", lambda f: f, date="2027-01-01",
                  window=("00:00", "00:30"), outcome=WARN),
     gtfs_variant("an unterminated quote", _line("stops.txt", 3,
-                                                b'bus_112_88,"Zoutepolder,51.29,3.75,,,')),
+                                                b'bus_100_88_e,"Oosterzande, Korenbloemstraat,'
+                                                b'51.29,3.73,,,')),
 ]
 
 

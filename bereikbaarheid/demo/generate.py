@@ -27,16 +27,21 @@ the straight line from the cell centre to the nearest Dutch facility times
 a detour factor of 1.25, rounded to 0.1 km, and straight-line counts. About
 0.5 % of the cells carry -99997 ("geheim") in these columns.
 
-``gtfs.zip`` holds the region's public transport for 2026: bus lines from the
-town to the villages (half-hourly in the weekday peaks, hourly by day,
-two-hourly in the evening with the last buses arriving after midnight,
-minor lines without Sunday service), one into Belgium and one along the
-north shore; a train line through the town with parent stations, two
-platforms each and ``transfers.txt`` change times, running half-hourly until
-00:30; a foot and bike ferry across the estuary in ``frequencies.txt``
-(every 30 minutes until 24:30); and Dutch holidays in ``calendar_dates.txt``
-(Koningsdag 2026-04-27 and Christmas run the Sunday timetable, the ferry does
-not sail on 2026-12-25). Every stop lies on a node of a walkable OSM way.
+``gtfs.zip`` holds the region's public transport for 2026, about as dense per
+inhabitant as the Dutch national feed at every scale (see ``_transit``): in
+each town two or three city lines (a tram in the largest towns) through the
+centre and out to the villages around it, every 6 to 15 minutes by day;
+regional bus lines from the towns to the villages (half-hourly in the
+weekday peaks, hourly by day, two-hourly in the evening with the last buses
+arriving after midnight, minor lines without Sunday service), into Belgium
+and along the north shore; trains linking the towns and their larger
+villages, stopping trains and, where a line passes three towns, intercities,
+with parent stations, two platforms each and ``transfers.txt`` change times
+to the buses, running half-hourly until 00:30; a foot and bike ferry across
+the estuary in ``frequencies.txt`` (every 30 minutes until 24:30); and Dutch
+holidays in ``calendar_dates.txt`` (Koningsdag 2026-04-27 and Christmas run
+the Sunday timetable, the ferry does not sail on 2026-12-25). Every bus stop
+is a quay per direction on a node of a walkable OSM way.
 
 ``facilities.csv`` lists the GP practices, primary schools and supermarkets
 of the OSM file (Dutch and Belgian), ``facility_id`` naming the OSM object
@@ -357,7 +362,7 @@ def _run_toml(seed: int, scale: float) -> str:
         '# floor area in m2). "osm" takes the same facilities from the OSM tags, with\n'
         "# default capacities.\n"
         'facilities = "facilities.csv"\n'
-        "# Public transport: buses, a train and a ferry (GTFS).\n"
+        "# Public transport: city buses and trams, regional buses, trains and a ferry (GTFS).\n"
         'gtfs = "gtfs.zip"\n'
         "\n"
         "[settings]\n"
