@@ -145,7 +145,9 @@ def test_ctrl_c_exits_130_without_a_traceback_and_keeps_the_profile(config, tmp_
     first = subprocess.run([*args, "-q"], capture_output=True, text=True)
     assert first.returncode == 0, first.stderr
     before = {p.name: p.read_bytes() for p in (out / "demo").iterdir()}
-    bigger = config.read_text().replace('modes = ["car"]', 'modes = ["car", "pt"]')
+    # The per-cell range-RAPTOR: long enough a kernel to be interrupted in.
+    bigger = config.read_text().replace(
+        'modes = ["car"]', 'modes = ["car", "pt"]\npt_method = "per-cell"')
     config.write_text(bigger)
     # The signal's default action restored: a test runner may ignore SIGINT.
     child = subprocess.Popen(args, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
