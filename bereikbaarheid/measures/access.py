@@ -34,7 +34,9 @@ class Search:
     ``cost`` (ms, or mm for the CBS distance; connector of the facility
     included), ``label`` (int32 facility index into the state's facility
     table; -1 unreached) and ``path_mm`` (road length of the winning path) as returned
-    by :func:`bereikbaarheid.kernels.dijkstra.nearest_source`.
+    by :func:`bereikbaarheid.kernels.dijkstra.nearest_source` or, on a mode's
+    hierarchy, by :func:`bereikbaarheid.kernels.ch.nearest_source_split`
+    (the same arrays bit for bit, so incremental updates start from either).
     """
 
     cost: np.ndarray
@@ -151,8 +153,9 @@ def compute_access(
     hierarchies
         Contraction hierarchy of a mode's network
         (:func:`bereikbaarheid.networks.cache.load_or_build_hierarchy`); the
-        counts within the thresholds of such a mode run on it, with the same
-        result as without.
+        nearest-facility search by time and the counts within the thresholds
+        of such a mode run on it, with the same result (every node's search
+        included) as without.
     """
     state = AccessState(networks=networks, cell_x=np.asarray(cell_x, np.float64),
                         cell_y=np.asarray(cell_y, np.float64),
@@ -165,8 +168,7 @@ def compute_access(
         ms = _link(state, mode)
         for ftype in settings.facility_types:
             sel = _selected(state, ms, ftype)
-            ms.nearest[ftype] = Search(*dijkstra.nearest_source(
-                *ms.rev, ms.fac_node[sel], ms.fac_ms[sel], sel))
+            ms.nearest[ftype] = _nearest_search(ms, sel)
             ms.counts[ftype] = _counts_within(state, ms, sel)
             if mode == "car":
                 sel = _selected(state, ms, ftype, domestic=True)
@@ -446,6 +448,16 @@ def _repaired(rev, old: Search, closed, old_node, fac_node, fac_cost, sel) -> Se
     reached = moved.label >= 0
     moved.label[reached] -= np.searchsorted(closed, moved.label[reached])
     return moved
+
+
+def _nearest_search(ms: ModeState, sel: np.ndarray) -> Search:
+    """The search by time from the facilities ``sel``, on every node of the
+    linked graph: by PHAST on the mode's hierarchy when it has one, else by
+    Dijkstra; the arrays are the same bit for bit."""
+    if ms.hierarchy is not None:
+        return Search(*ch.nearest_source_split(ms.hierarchy, *ms.rev, ms.fac_node[sel],
+                                               ms.fac_ms[sel], sel))
+    return Search(*dijkstra.nearest_source(*ms.rev, ms.fac_node[sel], ms.fac_ms[sel], sel))
 
 
 def _counts_within(state: AccessState, ms: ModeState, sel: np.ndarray) -> np.ndarray:

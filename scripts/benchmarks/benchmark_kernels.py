@@ -11,9 +11,13 @@ second generates the demo region at that scale and builds the mode's network
 from its PBF through the engine's own readers (a real OSM road graph, one-way
 streets included). Then it times, in one process and on the same graph: one-to-all from a single source,
 multi-source nearest, and bounded searches from many sources (listing the pairs
-reached, and counting the sources that reach each node). Our kernels are
-compiled before timing; every timing is the best of ``--repeat`` runs. Results
-are checked to agree before the table is printed.
+reached, and counting the sources that reach each node). Last, on the graph in
+whole milliseconds and millimetres, the nearest on the contraction hierarchy
+(PHAST) against our Dijkstra: from sources on nodes, and from sources on split
+roads (``kernels.ch.nearest_source_split``, as the profile runs it); both must
+agree bit for bit. Our kernels are compiled before timing; every timing is the
+best of ``--repeat`` runs. Results are checked to agree before the table is
+printed.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ import scipy.sparse
 import scipy.sparse.csgraph
 
 from bereikbaarheid.config import Settings
-from bereikbaarheid.kernels import dijkstra
+from bereikbaarheid.kernels import ch, dijkstra
 
 SPACING_M = 200.0
 ARTERIAL_EVERY = 10          # every 10th grid line is an arterial road
@@ -90,6 +94,42 @@ def demo_graph(scale: float, mode: str, seed: int):
         region = generate.generate_demo(folder, seed=seed, scale=scale)
         net = build.build_network(osm.read_osm(region.osm, Settings()), mode, Settings())
     return net.indptr, net.indices, net.edge_time_s, net.edge_length_m
+
+
+def split_edges(indptr, indices, cost, length, k: int, rng):
+    """The graph (whole numbers) with ``k`` two-way roads split at a random
+    point each, as the linking splits them: split node ``n + i`` on road
+    ``i``, each direction a chain of two pieces summing exactly to its edge.
+    Returns the split graph's CSR and the split nodes."""
+    n = indptr.shape[0] - 1
+    tails = np.repeat(np.arange(n), np.diff(indptr))
+    forward = np.flatnonzero(tails < indices)
+    key = tails * n + indices
+    order = np.argsort(key)
+    back_key = indices[forward].astype(np.int64) * n + tails[forward]
+    pos = np.minimum(np.searchsorted(key[order], back_key), key.size - 1)
+    two_way = forward[key[order][pos] == back_key]
+    k = min(k, two_way.size)
+    chosen = rng.choice(two_way, k, replace=False)
+    back = order[np.searchsorted(key[order], indices[chosen].astype(np.int64) * n
+                                 + tails[chosen])]
+    fraction = rng.uniform(0.05, 0.95, k)
+    split = n + np.arange(k)
+    keep = np.ones(indices.size, bool)
+    keep[chosen] = keep[back] = False
+    u, v, c, l = [tails[keep]], [indices[keep].astype(np.int64)], [cost[keep]], [length[keep]]
+    for e, a, b, f in ((chosen, tails[chosen], indices[chosen], fraction),
+                       (back, indices[chosen], tails[chosen], 1.0 - fraction)):
+        first_c, first_l = np.round(cost[e] * f), np.round(length[e] * f)
+        u += [a, split]
+        v += [split, b]
+        c += [first_c, cost[e] - first_c]
+        l += [first_l, length[e] - first_l]
+    u, v, c, l = (np.concatenate(x) for x in (u, v, c, l))
+    order = np.lexsort((v, u))
+    new_indptr = np.zeros(n + k + 1, dtype=np.int64)
+    np.cumsum(np.bincount(u, minlength=n + k), out=new_indptr[1:])
+    return (new_indptr, v[order].astype(np.int32), c[order], l[order]), split
 
 
 def best_time(function, repeat: int):
@@ -209,6 +249,32 @@ def main() -> None:
     record(f"{k} searches <= {args.cutoff_s:g} s, 1 thread", one_thread_s, "scipy limit",
            peer_s)
     print(f"bounded searches reach {pair_source.shape[0] / k:.0f} nodes per source on average")
+
+    # Nearest on the hierarchy, as the profile runs it: whole milliseconds and
+    # millimetres, facilities on split roads entering with their connector.
+    cost_ms, length_mm = np.round(time_s * 1000.0), np.round(length_m * 1000.0)
+    start = time.perf_counter()
+    h = ch.build_hierarchy(indptr, indices, cost_ms, length_mm)
+    print(f"hierarchy: {h.shortcuts} shortcuts, built in {time.perf_counter() - start:.1f} s")
+    plain = (sources, np.zeros(k), np.arange(k))
+    phast_s, phast = best_time(lambda: ch.nearest_source(h, *plain), args.repeat)
+    dijkstra_s, reference = best_time(
+        lambda: dijkstra.nearest_source(indptr, indices, cost_ms, length_mm, *plain),
+        args.repeat)
+    for a, b in zip(phast, reference):
+        assert a.tobytes() == b.tobytes(), "PHAST and Dijkstra nearest differ"
+    record(f"nearest of {k}, PHAST", phast_s, "our Dijkstra", dijkstra_s)
+    split_graph, split_nodes = split_edges(indptr, indices, cost_ms, length_mm, k, rng)
+    on_roads = (split_nodes, rng.integers(0, 60_000, split_nodes.size).astype(float),
+                np.arange(split_nodes.size))
+    phast_s, phast = best_time(lambda: ch.nearest_source_split(h, *split_graph, *on_roads),
+                               args.repeat)
+    dijkstra_s, reference = best_time(
+        lambda: dijkstra.nearest_source(*split_graph, *on_roads), args.repeat)
+    for a, b in zip(phast, reference):
+        assert a.tobytes() == b.tobytes(), "PHAST and Dijkstra nearest on split roads differ"
+    record(f"nearest of {split_nodes.size} split, PHAST", phast_s,
+           "our Dijkstra", dijkstra_s)
 
     print()
     print(f"{'task':<32} {'ours (s)':>10} {'peer':<16} {'peer (s)':>10} {'peer/ours':>10}")

@@ -8,7 +8,11 @@ avoiding ``v`` is at least as good. A
 query (:func:`one_to_all`, :func:`nearest_source`) then runs PHAST (Delling
 et al. 2011): a search from the source(s) over upward edges only, followed by
 one linear sweep over all nodes in descending rank that relaxes the downward
-edges into each node. :func:`count_within` counts, for every target, the
+edges into each node. :func:`nearest_source_split` runs the same nearest on a
+graph whose edges are split at points the hierarchy does not know (cells and
+facilities on roads): the sources enter the network with their cost and the
+length travelled so far, and the split nodes are filled in from the network
+nodes at the ends of their roads. :func:`count_within` counts, for every target, the
 sources within each cutoff: RPHAST (PHAST restricted to the nodes that lead
 down to a target, bounded by the last cutoff) for batches of sources;
 :func:`two_step_fca` runs the same batches for a two-step floating catchment.
@@ -36,7 +40,7 @@ shortcuts, never wrong ones.
 from ._batched import count_within, two_step_fca
 from ._build import build_hierarchy
 from ._hierarchy import HIERARCHY_FORMAT, Hierarchy
-from ._query import nearest_source, one_to_all
+from ._query import nearest_source, nearest_source_split, one_to_all
 
 __all__ = ["HIERARCHY_FORMAT", "Hierarchy", "build_hierarchy", "count_within", "nearest_source",
-           "one_to_all", "two_step_fca"]
+           "nearest_source_split", "one_to_all", "two_step_fca"]
