@@ -232,14 +232,21 @@ def _most_often(best, buf):
 
 
 @numba.njit(cache=True, parallel=True)
-def _percentile_kernel(entry_dep, entry_key, cap_indptr, count, access, direct, dest_group,
-                       n_groups, departures, max_time_s, ranks, n_chunks):
+def _cells_kernel(entry_dep, entry_key, cap_indptr, count, access, direct, dest_group,
+                  n_groups, departures, max_time_s, ranks, per_departure, n_chunks):
+    """Per origin and group: the percentiles and the destination nearest most
+    often, or with ``per_departure`` every departure's time and nearest
+    destination (the other pair of outputs is left empty)."""
     access_indptr, access_stop, access_s = access
     direct_indptr, direct_dest, direct_s = direct
     n_origins = access_indptr.shape[0] - 1
     n_dep = departures.shape[0]
-    group_pct = np.empty((n_origins, n_groups, ranks.shape[0]), dtype=np.float32)
-    usual = np.empty((n_origins, n_groups), dtype=np.int32)
+    n_pct = 0 if per_departure else n_origins
+    n_min = n_origins if per_departure else 0
+    group_pct = np.empty((n_pct, n_groups, ranks.shape[0]), dtype=np.float32)
+    usual = np.empty((n_pct, n_groups), dtype=np.int32)
+    times = np.empty((n_min, n_dep, n_groups), dtype=np.float32)
+    nearest = np.empty((n_min, n_dep, n_groups), dtype=np.int32)
     for c in numba.prange(n_chunks):
         best = np.empty(n_dep, dtype=np.int64)
         buf = np.empty(n_dep, dtype=np.int64)
@@ -255,37 +262,15 @@ def _percentile_kernel(entry_dep, entry_key, cap_indptr, count, access, direct, 
                 for m in range(n_dep):
                     column[m] = (np.float32(best[m] // _SHIFT) if best[m] != _NONE
                                  else np.float32(np.inf))
-                _percentiles_into(column, sorted_buf, ranks, group_pct[o, g])
-                usual[o, g] = _most_often(best, buf)
-    return group_pct, usual
-
-
-@numba.njit(cache=True, parallel=True)
-def _minutes_kernel(entry_dep, entry_key, cap_indptr, count, access, direct, dest_group,
-                    n_groups, departures, max_time_s, n_chunks):
-    access_indptr, access_stop, access_s = access
-    direct_indptr, direct_dest, direct_s = direct
-    n_origins = access_indptr.shape[0] - 1
-    n_dep = departures.shape[0]
-    times = np.empty((n_origins, n_dep, n_groups), dtype=np.float32)
-    nearest = np.empty((n_origins, n_dep, n_groups), dtype=np.int32)
-    for c in numba.prange(n_chunks):
-        best = np.empty(n_dep, dtype=np.int64)
-        for o in range(c, n_origins, n_chunks):
-            a0, a1 = access_indptr[o], access_indptr[o + 1]
-            d0, d1 = direct_indptr[o], direct_indptr[o + 1]
-            for g in range(n_groups):
-                _origin(entry_dep, entry_key, cap_indptr, count, access_stop[a0:a1],
-                        access_s[a0:a1], direct_dest[d0:d1], direct_s[d0:d1], dest_group, g,
-                        departures, max_time_s, best)
-                for m in range(n_dep):
-                    if best[m] == _NONE:
-                        times[o, m, g] = np.nan
-                        nearest[o, m, g] = -1
-                    else:
-                        times[o, m, g] = np.float32(best[m] // _SHIFT)
-                        nearest[o, m, g] = best[m] % _SHIFT
-    return times, nearest
+                if per_departure:
+                    for m in range(n_dep):
+                        reached = best[m] != _NONE
+                        times[o, m, g] = column[m] if reached else np.nan
+                        nearest[o, m, g] = best[m] % _SHIFT if reached else -1
+                else:
+                    _percentiles_into(column, sorted_buf, ranks, group_pct[o, g])
+                    usual[o, g] = _most_often(best, buf)
+    return group_pct, usual, times, nearest
 
 
 # --------------------------------------------------------------------------
@@ -529,9 +514,9 @@ def window_percentiles(
     departures, access, direct, dest_group, n_origins = _origin_inputs(
         profiles, departures_s, access, direct, dest_group)
     ranks = _ranks(percentiles, departures.shape[0])
-    return _percentile_kernel(profiles.departure_s, profiles.key, profiles.cap_indptr,
-                              profiles.count, access, direct, dest_group, profiles.n_groups,
-                              departures, profiles.max_time_s, ranks, _chunks(n_origins))
+    return _cells_kernel(profiles.departure_s, profiles.key, profiles.cap_indptr,
+                         profiles.count, access, direct, dest_group, profiles.n_groups,
+                         departures, profiles.max_time_s, ranks, False, _chunks(n_origins))[:2]
 
 
 def window_minutes(
@@ -556,6 +541,7 @@ def window_minutes(
     """
     departures, access, direct, dest_group, n_origins = _origin_inputs(
         profiles, departures_s, access, direct, dest_group)
-    return _minutes_kernel(profiles.departure_s, profiles.key, profiles.cap_indptr,
-                           profiles.count, access, direct, dest_group, profiles.n_groups,
-                           departures, profiles.max_time_s, _chunks(n_origins))
+    return _cells_kernel(profiles.departure_s, profiles.key, profiles.cap_indptr,
+                         profiles.count, access, direct, dest_group, profiles.n_groups,
+                         departures, profiles.max_time_s, np.zeros(0, np.int64), True,
+                         _chunks(n_origins))[2:]
