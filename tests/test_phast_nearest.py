@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 
 from bereikbaarheid import RunConfig, pipeline
 from bereikbaarheid.kernels import ch, dijkstra
-from bereikbaarheid.networks import cache
 
 
 def csr(n, edges):
