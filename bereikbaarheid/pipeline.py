@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import platform
+import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -529,15 +530,18 @@ def _link_warnings(report: dict[str, Any], table: pd.DataFrame, population: np.n
 def _rounded(df: pd.DataFrame) -> pd.DataFrame:
     """Summary tables rounded for reading: amounts (times, distances,
     population, demand, capacity, gaps) to 0.1; shares, ratios and
-    inequality indices to 1e-6. Cell values are written unrounded, so that
-    counts, shares and times agree exactly."""
+    inequality indices to 1e-6; a difference table's ``…_baseline``,
+    ``…_scenario`` and ``…_change`` as the measure they compare. Cell values
+    are written unrounded, so that counts, shares and times agree exactly."""
     out = df.copy()
     for col in out.columns:
         if out[col].dtype != np.float64:
             continue
-        relative = col.startswith("share") or col.endswith("_share") or "ratio" in col
-        amount = col.endswith(("_s", "_m")) or any(
-            word in col for word in ("population", "demand", "capacity", "gap", "fte"))
+        # A difference table's column has the precision of the measure it compares.
+        name = re.sub(r"_(baseline|scenario|change)$", "", col)
+        relative = name.startswith("share") or name.endswith("_share") or "ratio" in name
+        amount = name.endswith(("_s", "_m")) or any(
+            word in name for word in ("population", "demand", "capacity", "gap", "fte"))
         out[col] = out[col].round(1 if amount and not relative else 6)
     return out
 

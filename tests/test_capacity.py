@@ -9,7 +9,9 @@ from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 from netutil import both_ways, make_network
+from test_output_roundtrip import documented_decimals
 
+from bereikbaarheid import pipeline
 from bereikbaarheid.config import Settings
 from bereikbaarheid.errors import ConfigError
 from bereikbaarheid.measures import access as access_measures
@@ -272,6 +274,47 @@ def test_capacity_measures_tables_by_hand():
         region, munis = t[t["level"] == "region"], t[t["level"] == "municipality"]
         for col in ("demand", "capacity", "gap", "population_beyond_norm"):
             assert region[col].iloc[0] == pytest.approx(munis[col].sum())
+
+
+def test_capacity_csv_is_rounded_column_by_column_as_documented():
+    # capacity.csv is written as pipeline._rounded(areas). The precision of
+    # each column comes from its unit in the column dictionary (amounts 0.1,
+    # shares 6 decimals: documented_decimals), never from the column's name:
+    # gap_share is a share although it holds the word "gap".
+    s = Settings(facility_types=("gp", "school", "supermarket"), gp_patients_per_fte=2095.0)
+    # A projected population (fractions of residents) and capacities that
+    # share out in thirds, so that every column has decimals beyond the 6th.
+    cells = _cells()
+    cells["aantal_inwoners"] = [1000.0 / 3, 3000.0 / 7, 50.0 / 3]
+    for band, factor in zip(BANDS.values(), (1 / 3, 2 / 7, 3 / 11, 4 / 13, 5 / 17)):
+        cells[band] = cells[band] * (1 + factor)
+    cells["supermarket_car_time_s"] = [100.0, 950.0, np.nan]
+    cells["supermarket_car_facility_id"] = ["M", "M", None]
+    fac = pd.concat([_facilities(), pd.DataFrame({
+        "facility_id": ["M"], "type": ["supermarket"], "name": ["Super"], "x": [0.0],
+        "y": [0.0], "capacity": [1000.0 / 3], "fte": [np.nan]})], ignore_index=True)
+    fac.loc[fac["facility_id"] == "A", "fte"] = 1.0 / 3
+    pairs = {"gp": _pairs([0, 0, 1], [2, 0, 0], [300.0, 600.0, 1000.0]),
+             "school": _pairs([0, 1], [1, 1], [100.0, 200.0]),
+             "supermarket": _pairs([0, 1], [3, 3], [100.0, 950.0])}
+    raw = capacity.capacity_measures(cells, fac, pairs, s, "R01", "Regio").areas
+    written = pipeline._rounded(raw)
+
+    assert list(written.columns) == list(raw.columns)
+    for column in raw.columns:
+        decimals = documented_decimals("capacity.csv", column)
+        if decimals is None:
+            pd.testing.assert_series_equal(written[column], raw[column])
+            continue
+        values = raw[column].to_numpy(np.float64)
+        expected = np.round(values, decimals)
+        # The values tell the documented rounding from any other, and from none.
+        for other in (*range(10), None):
+            if other != decimals:
+                alike = values if other is None else np.round(values, other)
+                assert not np.array_equal(alike, expected, equal_nan=True), (column, other)
+        np.testing.assert_array_equal(written[column].to_numpy(np.float64), expected,
+                                      err_msg=f"capacity.csv: {column} to {decimals} decimals")
 
 
 # -- travel-time pairs from a network ----------------------------------------

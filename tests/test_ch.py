@@ -43,19 +43,23 @@ def arcs(h):
 
 
 def test_path_with_middle_contracted_first_gets_a_shortcut():
-    # a(0) - b(1) - c(2), both ways. Contracting an end needs no shortcut;
-    # if b ranks below a and c, the way a -> b -> c must survive as a
-    # shortcut a -> c with cost 1 + 2 and length 10 + 20.
-    indptr, indices, cost, length = csr(3, [(0, 1, 1, 10), (1, 2, 2, 20),
-                                            (2, 1, 2, 20), (1, 0, 1, 10)])
-    h = ch.build_hierarchy(indptr, indices, cost, length)
+    # a(0) - b(1) - c(2), both ways. With two leaves on each of a and c,
+    # contracting a or c would need shortcuts between their leaves, so b goes
+    # first: the way a -> b -> c must survive as a shortcut a -> c with cost
+    # 1 + 2 and length 10 + 20 (and back).
+    edges = [(0, 1, 1, 10), (1, 2, 2, 20), (2, 1, 2, 20), (1, 0, 1, 10)]
+    leaf = 3
+    for hub in (0, 2):
+        for _ in range(2):
+            edges += [(hub, leaf, 1, 1), (leaf, hub, 1, 1)]
+            leaf += 1
+    h = ch.build_hierarchy(*csr(leaf, edges))
+    assert h.rank[1] < min(h.rank[0], h.rank[2])
     found = arcs(h)
-    if h.rank[1] < min(h.rank[0], h.rank[2]):
-        assert found[(0, 2)] == (3.0, 30.0)
-        assert found[(2, 0)] == (3.0, 30.0)
-    else:
-        assert h.shortcuts == 0
-    np.testing.assert_array_equal(ch.one_to_all(h, 0), [0.0, 1.0, 3.0])
+    assert found[(0, 2)] == (3.0, 30.0)
+    assert found[(2, 0)] == (3.0, 30.0)
+    np.testing.assert_array_equal(ch.one_to_all(h, 0)[:3], [0.0, 1.0, 3.0])
+    np.testing.assert_array_equal(ch.one_to_all(h, 2)[:3], [3.0, 2.0, 0.0])
 
 
 def test_centre_of_a_star_is_contracted_last_without_shortcuts():
@@ -88,13 +92,26 @@ def test_witness_makes_the_shortcut_superfluous():
 
 
 def test_a_worse_witness_does_not_remove_the_shortcut():
-    # a -> b -> c costs 2; the only other way a -> d -> c costs 3.
-    edges = [(0, 1, 1, 1), (1, 2, 1, 1), (0, 3, 1, 1), (3, 2, 2, 1)]
-    h = ch.build_hierarchy(*csr(4, edges))
-    found = arcs(h)
-    if h.rank[1] < min(h.rank[0], h.rank[2]):
-        assert found[(0, 2)] == (2.0, 2.0)
-    np.testing.assert_array_equal(ch.one_to_all(h, 0), [0, 1, 2, 1])
+    # a -> b -> c costs 2 (length 2); the only other way, a -> d -> c, costs 3.
+    a, b, c, d = 0, 1, 2, 3
+    edges = [(a, b, 1, 1), (b, c, 1, 1), (a, d, 1, 1), (d, c, 2, 1)]
+    # Two leaves on each of a, c and d, both ways: contracting a, c or d would
+    # need shortcuts between their leaves, so b, needing one, goes first of
+    # the four, while the witness a -> d -> c is still there to be found.
+    leaf = 4
+    for hub in (a, c, d):
+        for _ in range(2):
+            edges += [(hub, leaf, 1, 1), (leaf, hub, 1, 1)]
+            leaf += 1
+    indptr, indices, cost, length = csr(leaf, edges)
+    h = ch.build_hierarchy(indptr, indices, cost, length)
+    assert h.rank[b] < min(h.rank[a], h.rank[c], h.rank[d])
+    # The witness is worse (3 > 2), so it does not stand in for a -> b -> c.
+    assert arcs(h)[(a, c)] == (2.0, 2.0)
+    for source in range(leaf):
+        np.testing.assert_array_equal(ch.one_to_all(h, source),
+                                      dijkstra.one_to_all(indptr, indices, cost, source))
+    np.testing.assert_array_equal(ch.one_to_all(h, a)[:4], [0, 1, 2, 1])
 
 
 def test_edge_cases_isolated_nodes_self_loops_parallel_edges_one_way():

@@ -1,15 +1,21 @@
-"""Scenarios end to end on the demo region: closures, additions, ageing, frequencies."""
+"""Scenarios end to end on the demo region (closures, additions, ageing, frequencies),
+and their difference tables on hand-made runs."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 
-from bereikbaarheid import ConfigError, RunConfig, cli, run_scenario
+from bereikbaarheid import ConfigError, RunConfig, cli, pipeline, run_scenario, scenario
+from bereikbaarheid.config import Settings
+from bereikbaarheid.measures import capacity
+from bereikbaarheid.sources import scenario as scenario_source
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "scenarios"
 CLOSED_GP = "osm:w1454"  # Nieuwesluis's only practice in the demo (seed 2024)
@@ -68,7 +74,7 @@ def test_the_incremental_update_equals_a_full_rerun(closed, demo_region, tmp_pat
 
 
 def test_the_difference_tables_and_manifest(closed):
-    work, result = closed
+    work, _ = closed
     folder = work / "profiles" / "demo@close-village-gp"
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["scenario"]["name"] == "close-village-gp"
@@ -183,3 +189,210 @@ def test_a_facility_added_near_a_road_is_not_warned_about(demo_region, tmp_path,
     with caplog.at_level("WARNING", logger="bereikbaarheid"):
         run_scenario(_config(demo_region, tmp_path), EXAMPLES / "new-school.toml")
     assert not [m for m in caplog.messages if "added school" in m]
+
+
+# --------------------------------------------------------------------------
+# The difference tables, on hand-made runs checked by eye
+
+NAN = np.nan
+
+
+def _measured(cells: dict, summary: list[dict], areas: list[dict], facilities: list[dict]
+              ) -> pipeline.Measured:
+    """A run's tables, only as far as the difference reads them."""
+    n = len(cells["gp_walk_time_s"])
+    table = gpd.GeoDataFrame(
+        {"cell_id": [f"E{1000 + i}N4550" for i in range(n)],
+         "municipality_code": ["GM0001"] * 4 + ["GM0002"] * (n - 4),
+         "walk_link_m": 10.0, "car_link_m": 10.0, **cells},
+        geometry=[shapely.box(x, 0, x + 100, 100) for x in range(0, 100 * n, 100)],
+        crs="EPSG:28992")
+    gaps = capacity.CapacityResult(cells=table[["gp_demand", "gp_fca_ratio"]],
+                                   facilities=pd.DataFrame(facilities),
+                                   areas=pd.DataFrame(areas))
+    return pipeline.Measured(cells=table, summary=pd.DataFrame(summary), gaps=gaps, access=None,
+                             facilities=None, transit_report={}, warnings=[])
+
+
+def _area(level, code, name, **values) -> dict:
+    return {"level": level, "area_code": code, "area_name": name, "type": "gp", **values}
+
+
+def _facility(fid, **values) -> dict:
+    return {"facility_id": fid, "type": "gp", "name": f"Praktijk {fid}", **values}
+
+
+HAND_SETTINGS = Settings(facility_types=("gp",), modes=("walk", "car"), norm_min={"gp": 10})
+HAND_SCENARIO = scenario_source.Scenario(
+    path=Path("hand.toml"), name="hand", description="",
+    close=("f2",), add=(scenario_source.AddedFacility("f4", "gp", 50.0, 50.0, capacity=1000.0),),
+    capacity=(scenario_source.CapacityChange("f3", capacity=3000.0),))
+# The norm is 10 min = 600 s; unreached is NaN.
+#             c0     c1     c2   c3   c4      c5     c6    c7
+WALK_B = [300.0, 900.0, NAN, NAN, 600.0, 600.0, 1200.0, NAN]
+WALK_S = [900.0, 300.0, NAN, 600.0, NAN, 600.5, NAN, 1200.0]
+CAR_B = [600.0, 601.0, NAN, NAN, 599.75, 60.0, NAN, 0.0]
+CAR_S = [600.0, 600.0, NAN, 1800.0, NAN, 60.0, NAN, 0.0]
+HAND_BASE = _measured(
+    {"aantal_inwoners": [10.0, 20.0, 0.0, 5.0, 5.0, 30.0, 15.0, 15.0],
+     "gp_walk_time_s": WALK_B, "gp_car_time_s": CAR_B,
+     "gp_demand": [10.0, 20.0, 0.0, 5.0, 5.0, 30.0, 15.0, 15.0],
+     "gp_fca_ratio": [0.5, 0.5, NAN, 0.0, 0.25, 2.0, 0.0, NAN]},
+    [_area("region", "R", "Regio", mode="walk", population=100.0, mean_time_s=612.34,
+           median_time_s=NAN, share_beyond_norm=1.0, share_within_10min=0.0),
+     _area("municipality", "GM0001", "Eerste", mode="walk", population=40.0,
+           mean_time_s=300.0, median_time_s=300.0, share_beyond_norm=0.125,
+           share_within_10min=0.875)],
+    [_area("region", "R", "Regio", unit="patients", demand=4000.0, capacity=6285.0,
+           gap=-2285.0, fte_shortfall=NAN, population_beyond_norm=30.0,
+           share_beyond_norm=0.3)],
+    [_facility("f1", capacity=2095.0, catchment_demand=1800.2, fca_ratio=1.25,
+               assigned_demand=2000.0, gap=-95.0, utilisation=0.954654),
+     _facility("f2", capacity=2095.0, catchment_demand=900.0, fca_ratio=2.0,
+               assigned_demand=500.0, gap=-1595.0, utilisation=0.238663),
+     _facility("f3", capacity=2095.0, catchment_demand=1000.0, fca_ratio=2.095,
+               assigned_demand=1500.0, gap=-595.0, utilisation=0.71599)])
+HAND_NEW = _measured(
+    {"aantal_inwoners": [10.0, 20.0, 0.0, 5.0, 5.0, 30.0, 15.0, 17.5],
+     "gp_walk_time_s": WALK_S, "gp_car_time_s": CAR_S,
+     "gp_demand": [10.0, 20.0, 0.0, 5.0, 5.0, 30.0, 15.0, 17.5],
+     "gp_fca_ratio": [0.25, 0.75, NAN, 1.0, 0.0, 2.0, NAN, NAN]},
+    [_area("region", "R", "Regio", mode="walk", population=102.5, mean_time_s=700.07,
+           median_time_s=540.0, share_beyond_norm=0.25, share_within_10min=0.75),
+     _area("municipality", "GM0001", "Eerste", mode="walk", population=40.0,
+           mean_time_s=300.0, median_time_s=300.0, share_beyond_norm=0.125,
+           share_within_10min=0.875)],
+    [_area("region", "R", "Regio", unit="patients", demand=4002.5, capacity=6095.0,
+           gap=-2092.5, fte_shortfall=NAN, population_beyond_norm=45.0,
+           share_beyond_norm=0.439024)],
+    [_facility("f1", capacity=2095.0, catchment_demand=2000.7, fca_ratio=1.0,
+               assigned_demand=2500.0, gap=405.0, utilisation=1.193317),
+     _facility("f3", capacity=3000.0, catchment_demand=1000.0, fca_ratio=3.0,
+               assigned_demand=1000.0, gap=-2000.0, utilisation=0.333333),
+     _facility("f4", capacity=1000.0, catchment_demand=100.0, fca_ratio=10.0,
+               assigned_demand=0.0, gap=-1000.0, utilisation=0.0)])
+
+
+@pytest.fixture(scope="module")
+def hand_diff():
+    return scenario._differences(HAND_BASE, HAND_NEW, HAND_SCENARIO, HAND_SETTINGS)
+
+
+def test_cell_differences_by_hand(hand_diff):
+    cells = hand_diff["cells"]
+    assert list(cells.columns) == [
+        "cell_id", "municipality_code", "aantal_inwoners_baseline", "aantal_inwoners_scenario",
+        "gp_walk_time_change_s", "gp_walk_within_norm_change",
+        "gp_car_time_change_s", "gp_car_within_norm_change",
+        "gp_demand_change", "gp_fca_ratio_change", "geometry"]
+    assert cells["cell_id"].tolist() == HAND_BASE.cells["cell_id"].tolist()
+    assert cells["municipality_code"].tolist() == ["GM0001"] * 4 + ["GM0002"] * 4
+    assert cells.crs == "EPSG:28992"
+    assert cells.geometry.equals(HAND_BASE.cells.geometry)
+    expected = pd.DataFrame({
+        "aantal_inwoners_baseline": [10.0, 20.0, 0.0, 5.0, 5.0, 30.0, 15.0, 15.0],
+        "aantal_inwoners_scenario": [10.0, 20.0, 0.0, 5.0, 5.0, 30.0, 15.0, 17.5],
+        # Only cells reached in both runs have a change of time.
+        "gp_walk_time_change_s": [600.0, -600.0, NAN, NAN, NAN, 0.5, NAN, NAN],
+        # c0 leaves the norm, c1 enters it; c2 is reached in neither run: no
+        # change; c3 is reached only now, at exactly 600 s: within; c4 was
+        # exactly on it and is no longer reached; c5 misses it by half a
+        # second; c6 and c7 are beyond it when reached at all.
+        "gp_walk_within_norm_change": np.array([-1, 1, 0, 1, -1, -1, 0, 0], np.int8),
+        "gp_car_time_change_s": [0.0, -1.0, NAN, NAN, NAN, 0.0, NAN, 0.0],
+        "gp_car_within_norm_change": np.array([0, 1, 0, 0, -1, 0, 0, 0], np.int8),
+        "gp_demand_change": [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 2.5],
+        # Unlinked to the car network (NaN ratio) in either run: no change.
+        "gp_fca_ratio_change": [-0.25, 0.25, NAN, 1.0, -0.25, 0.0, NAN, NAN],
+    })
+    pd.testing.assert_frame_equal(pd.DataFrame(cells[expected.columns]), expected,
+                                  check_exact=True)
+
+
+def test_summary_differences_by_hand(hand_diff):
+    keys = {"level": ["region", "municipality"], "area_code": ["R", "GM0001"],
+            "area_name": ["Regio", "Eerste"], "type": ["gp", "gp"], "mode": ["walk", "walk"]}
+    expected = pd.DataFrame({
+        **keys,
+        "population_baseline": [100.0, 40.0], "population_scenario": [102.5, 40.0],
+        "population_change": [2.5, 0.0],
+        # Amounts to 0.1 s, the change taken before rounding: 700.07 - 612.34.
+        "mean_time_s_baseline": [612.3, 300.0], "mean_time_s_scenario": [700.1, 300.0],
+        "mean_time_s_change": [87.7, 0.0],
+        # No one reached in the baseline: no median, so no change either.
+        "median_time_s_baseline": [NAN, 300.0], "median_time_s_scenario": [540.0, 300.0],
+        "median_time_s_change": [NAN, 0.0],
+        "share_beyond_norm_baseline": [1.0, 0.125], "share_beyond_norm_scenario": [0.25, 0.125],
+        "share_beyond_norm_change": [-0.75, 0.0],
+        "share_within_10min_baseline": [0.0, 0.875],
+        "share_within_10min_scenario": [0.75, 0.875],
+        "share_within_10min_change": [0.75, 0.0],
+    })
+    pd.testing.assert_frame_equal(hand_diff["summary"], expected, check_exact=True)
+
+
+def test_capacity_differences_by_hand(hand_diff):
+    expected = pd.DataFrame({
+        "level": ["region"], "area_code": ["R"], "area_name": ["Regio"], "type": ["gp"],
+        "unit": ["patients"],
+        "demand_baseline": [4000.0], "demand_scenario": [4002.5], "demand_change": [2.5],
+        "capacity_baseline": [6285.0], "capacity_scenario": [6095.0],
+        "capacity_change": [-190.0],
+        "gap_baseline": [-2285.0], "gap_scenario": [-2092.5], "gap_change": [192.5],
+        "fte_shortfall_baseline": [NAN], "fte_shortfall_scenario": [NAN],
+        "fte_shortfall_change": [NAN],
+        "population_beyond_norm_baseline": [30.0], "population_beyond_norm_scenario": [45.0],
+        "population_beyond_norm_change": [15.0],
+        "share_beyond_norm_baseline": [0.3], "share_beyond_norm_scenario": [0.439024],
+        "share_beyond_norm_change": [0.139024],
+    })
+    pd.testing.assert_frame_equal(hand_diff["capacity"], expected, check_exact=True)
+
+
+def test_facility_differences_by_hand(hand_diff):
+    columns = ("capacity", "catchment_demand", "fca_ratio", "assigned_demand", "gap",
+               "utilisation")
+    #          baseline                                      scenario
+    rows = {
+        "f1": ("kept", (2095.0, 1800.2, 1.25, 2000.0, -95.0, 0.954654),
+               (2095.0, 2000.7, 1.0, 2500.0, 405.0, 1.193317)),
+        "f2": ("closed", (2095.0, 900.0, 2.0, 500.0, -1595.0, 0.238663), (NAN,) * 6),
+        "f3": ("resized", (2095.0, 1000.0, 2.095, 1500.0, -595.0, 0.71599),
+               (3000.0, 1000.0, 3.0, 1000.0, -2000.0, 0.333333)),
+        # Added: no baseline, so no change.
+        "f4": ("added", (NAN,) * 6, (1000.0, 100.0, 10.0, 0.0, -1000.0, 0.0)),
+    }
+    change = {"f1": (0.0, 200.5, -0.25, 500.0, 500.0, 0.238663), "f2": (NAN,) * 6,
+              "f3": (905.0, 0.0, 0.905, -500.0, -1405.0, -0.382657), "f4": (NAN,) * 6}
+    expected = pd.DataFrame({
+        "facility_id": list(rows), "type": ["gp"] * 4,
+        "name": [f"Praktijk {f}" for f in rows], "status": [r[0] for r in rows.values()],
+        **{f"{c}_{side}": [values[k] for values in column]
+           for k, c in enumerate(columns)
+           for side, column in (("baseline", [r[1] for r in rows.values()]),
+                                ("scenario", [r[2] for r in rows.values()]),
+                                ("change", list(change.values())))},
+    })
+    pd.testing.assert_frame_equal(hand_diff["facilities"], expected, check_exact=True)
+
+
+def test_cell_differences_on_the_demo_follow_both_runs(closed):
+    # Independently of how the table is made: from the two runs' cells.
+    _, result = closed
+    base, new, diff = result.baseline.cells, result.scenario.cells, result.diff["cells"]
+    norm_min = result.baseline.manifest["settings"]["norm_min"]
+    np.testing.assert_array_equal(diff["cell_id"], base["cell_id"])
+    checked = 0
+    for column in diff.columns:
+        if not column.endswith("_within_norm_change"):
+            continue
+        ftype, mode = column.split("_")[:2]
+        norm_s = norm_min[ftype] * 60.0
+        tb = base[f"{ftype}_{mode}_time_s"].to_numpy(float)
+        ts = new[f"{ftype}_{mode}_time_s"].to_numpy(float)
+        within_b = [t <= norm_s for t in tb]  # NaN (unreached) compares False
+        within_s = [t <= norm_s for t in ts]
+        assert diff[column].tolist() == [int(s) - int(b) for b, s in zip(within_b, within_s)]
+        np.testing.assert_array_equal(diff[f"{ftype}_{mode}_time_change_s"], ts - tb)
+        checked += 1
+    assert checked >= 9
