@@ -7,7 +7,9 @@ import numpy as np
 import pyproj
 import pytest
 import shapely
-from hypothesis import given, settings as hyp_settings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hyp_settings
+from hypothesis import strategies as st
 
 from bereikbaarheid.config import Settings
 from bereikbaarheid.errors import ConfigError, InputError
@@ -148,13 +150,13 @@ def test_distinct_codes_give_no_warning(tmp_path, caplog):
 
 @pytest.mark.parametrize("columns, expected", [
     ({"code": ["GM0400", "GM0400"], "naam": ["Den Helder", "Texel"]},
-     "rows 1 and 2: field 'code': code GM0400 is given to 'Den Helder' and to 'Texel'; "
-     "expected one code per municipality"),
+     ("rows 1 and 2: field 'code': code GM0400 is given to 'Den Helder' and to 'Texel'; "
+      "expected one code per municipality")),
     ({"code": ["GM0400", "400"]},
      "rows 1 and 2: field 'code': code GM0400 appears twice and the file has no name column"),
     ({"code": ["GM0400", "GM0400"], "naam": ["Den Helder", None]},
-     "rows 1 and 2: field 'code': code GM0400 appears twice and field 'naam' is empty on one "
-     "of them"),
+     ("rows 1 and 2: field 'code': code GM0400 appears twice and field 'naam' is empty on one "
+      "of them")),
 ])
 def test_one_code_for_two_municipalities_is_an_error(tmp_path, columns, expected):
     path = tmp_path / "gm.gpkg"
@@ -240,6 +242,78 @@ def test_land_across_the_border_is_near_enough(tmp_path, x, ok):
     else:
         with pytest.raises(InputError, match="far outside the Netherlands"):
             boundaries.read_municipalities(path, SETTINGS)
+
+
+def _one_lonlat_box(path, x0, y0, x1, y1):
+    gpd.GeoDataFrame({"code": ["GM0400"]}, geometry=[shapely.box(x0, y0, x1, y1)],
+                     crs="EPSG:4326").to_file(path, driver="GPKG")
+    return path
+
+
+@pytest.mark.parametrize("corners", [(5.0, 52.0, 5.1, 95.0), (5.0, -95.0, 5.1, 52.0),
+                                     (5.0, 52.0, 185.0, 52.1), (-185.0, 52.0, 5.0, 52.1)],
+                         ids=["north", "south", "east", "west"])
+def test_one_corner_beyond_the_poles_or_the_antimeridian_is_no_lonlat(tmp_path, corners):
+    path = _one_lonlat_box(tmp_path / "gm.gpkg", *corners)
+    with pytest.raises(InputError) as excinfo:
+        boundaries.read_municipalities(path, SETTINGS)
+    assert str(excinfo.value).startswith(
+        f"{path}: row 1: municipality GM0400 has coordinates ({corners[0]:g}, {corners[1]:g}), "
+        "which are no longitude/latitude, yet the file declares EPSG:4326")
+
+
+@pytest.mark.parametrize("corners, where", [
+    ((5.0, 60.0, 6.0, 61.0), "lon 5.00 to 6.00, lat 60.00 to 61.00"),     # Norway
+    ((5.0, 44.0, 6.0, 45.0), "lon 5.00 to 6.00, lat 44.00 to 45.00"),     # the Alps
+    ((10.0, 52.0, 11.0, 53.0), "lon 10.00 to 11.00, lat 52.00 to 53.00"),  # Lower Saxony
+    ((-1.0, 52.0, 0.0, 53.0), "lon -1.00 to 0.00, lat 52.00 to 53.00"),    # England
+], ids=["north", "south", "east", "west"])
+def test_a_lonlat_feature_far_from_the_netherlands_is_named_with_where_it_lies(
+        tmp_path, corners, where):
+    path = _one_lonlat_box(tmp_path / "gm.gpkg", *corners)
+    with pytest.raises(InputError) as excinfo:
+        boundaries.read_municipalities(path, SETTINGS)
+    assert str(excinfo.value).startswith(
+        f"{path}: row 1: municipality GM0400 lies at {where}, far outside the Netherlands "
+        "(lon 3.2 to 7.2, lat 50.8 to 53.7) in the declared CRS EPSG:4326")
+
+
+@pytest.mark.parametrize("lon, lat, near", [
+    (5.12, 52.09, True),     # Utrecht
+    (5.69, 50.85, True),     # Maastricht
+    (5.57, 50.63, True),     # Liège, across the border
+    (3.06, 50.63, True),     # Lille
+    (6.77, 51.23, True),     # Düsseldorf
+    (6.13, 49.61, False),    # Luxembourg
+    (4.83, 45.76, False),    # Lyon
+    (9.99, 53.55, False),    # Hamburg
+    (-0.13, 51.51, False),   # London
+    (10.75, 59.91, False),   # Oslo
+    (52.09, 5.12, False),    # Utrecht with lon and lat swapped
+])
+def test_near_the_netherlands_takes_the_neighbours_and_not_farther(lon, lat, near):
+    assert bool(boundaries.near_netherlands(lon, lat)) is near
+
+
+@hyp_settings(max_examples=200, deadline=None)
+@given(st.floats(-10, 20), st.floats(40, 65))
+def test_near_the_netherlands_is_its_area_widened_by_a_quarter_on_every_side(lon, lat):
+    x0, y0, x1, y1 = pyproj.CRS.from_epsg(28992).area_of_use.bounds
+    dx, dy = (x1 - x0) / 4, (y1 - y0) / 4
+    inside = x0 - dx <= lon <= x1 + dx and y0 - dy <= lat <= y1 + dy
+    assert bool(boundaries.near_netherlands(lon, lat)) is inside
+
+
+def test_a_file_of_0_bytes_is_an_empty_file_error(tmp_path):
+    path = tmp_path / "gm.gpkg"
+    path.write_bytes(b"")
+    with pytest.raises(InputError) as excinfo:
+        boundaries.read_municipalities(path, SETTINGS)
+    assert str(excinfo.value) == (f"{path}: empty file; expected municipality boundaries "
+                                  "(GeoPackage or GeoJSON)")
+    path.write_bytes(b"x")
+    with pytest.raises(InputError, match=r"gm\.gpkg: cannot read municipality boundaries"):
+        boundaries.read_municipalities(path, SETTINGS)
 
 
 def test_missing_name_column_gives_none(tmp_path):

@@ -10,14 +10,15 @@ import pandas as pd
 import pyproj
 import pytest
 import shapely
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from gtfsutil import every_day, stop_times, write_feed
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+from osmutil import rd, write_pbf
 
 from bereikbaarheid.config import Settings
 from bereikbaarheid.errors import InputError
 from bereikbaarheid.sources import clip, gtfs, osm
-
-from gtfsutil import every_day, stop_times, write_feed
-from osmutil import rd, write_pbf
 
 ROAD = {"highway": "residential"}
 
@@ -271,6 +272,21 @@ def test_trips_touching_the_area_kept_whole_others_dropped(small_feed, tmp_path)
     assert result == {"stops": 6, "trips": 2, "stop_times": 4, "routes": 1, "stops_inside": 3,
                       "rows": result["rows"]}
     assert result["rows"]["shapes"] == 2
+
+
+def test_boarding_areas_of_a_kept_platform_are_kept(tmp_path):
+    tables = feed_tables()
+    # Boarding areas (location_type 4) hang below platforms: SB2 below S2
+    # (outside, a platform of the kept station S), SB1 below S1 (inside) but
+    # placed outside, and XB below C, a stop outside that no kept trip needs.
+    tables["stops"] += [stop("SB2", 5010, 5000, location_type=4, parent_station="S2"),
+                        stop("SB1", 3000, 3000, location_type=4, parent_station="S1"),
+                        stop("XB", 9010, 5000, location_type=4, parent_station="D")]
+    out = tmp_path / "clipped.zip"
+    clip_one_feed(write_feed(tmp_path / "feed.zip", tables), box(0, 0, 100, 100), out)
+    assert read_member(out, "stops")["stop_id"].tolist() == [
+        "S", "S1", "B", "A", "S2", "C", "SB2", "SB1"]
+    assert not gtfs.validate_gtfs(out).fatal
 
 
 def test_calendar_transfers_and_shapes_follow_the_kept_trips(small_feed, tmp_path):

@@ -30,6 +30,7 @@ class ServerState:
     files: dict[str, bytes] = field(default_factory=dict)
     drop_after: int | None = None  # close the next response after this many body bytes
     ignore_range: bool = False  # answer every request 200 with the whole file
+    send_length: bool = True  # False: no Content-Length, the body ends when the connection does
     ranges: list[str | None] = field(default_factory=list)
     if_ranges: list[str | None] = field(default_factory=list)
 
@@ -37,6 +38,7 @@ class ServerState:
         self.files.clear()
         self.drop_after = None
         self.ignore_range = False
+        self.send_length = True
         self.ranges.clear()
         self.if_ranges.clear()
 
@@ -71,7 +73,8 @@ def _handler(state: ServerState) -> type[http.server.BaseHTTPRequestHandler]:
             else:
                 self.send_response(200)
             body = data[start:]
-            self.send_header("Content-Length", str(len(body)))
+            if state.send_length:
+                self.send_header("Content-Length", str(len(body)))
             self.send_header("ETag", _etag(data))
             self.end_headers()
             if state.drop_after is not None:
@@ -475,3 +478,34 @@ def test_corrupt_checksum_record_is_an_input_error(server, tmp_path):
     with pytest.raises(InputError, match="delete it"):
         fetch_one("roads", tmp_path, sources)
 
+
+
+def test_server_that_sends_no_content_length_is_read_to_the_end(server, tmp_path):
+    data = payload(50_000)
+    sources = serve(server, "roads", data)
+    server.state.send_length = False
+    result = fetch_one("roads", tmp_path, sources)
+    assert result.status == "downloaded"
+    assert (tmp_path / "roads.bin").read_bytes() == data
+
+
+@pytest.mark.parametrize("file", ["", ".", "..", download.CHECKSUMS_FILE, "a/b.pbf",
+                                  "a\\b.pbf", "a.pbf.part", "a.pbf.part.json"])
+def test_a_file_name_that_is_no_plain_file_name_is_refused(tmp_path, file):
+    path = write(tmp_path, "[roads]\n" + GOOD.replace('"a.pbf"', f"'{file}'"))
+    with pytest.raises(InputError) as err:
+        download.read_sources(path)
+    assert str(err.value) == (f"{path}: [roads] field 'file': {file!r}; expected a plain file "
+                              "name (no folders; not checksums.json nor ending in .part)")
+
+
+@pytest.mark.parametrize("records", [
+    {"roads": {"sha256": "ab"}, "rail": "ab"},
+    {"roads": "ab"},
+    ["roads"],
+], ids=["one record no object", "every record no object", "a list"])
+def test_checksum_records_that_are_not_objects_are_an_input_error(server, tmp_path, records):
+    (tmp_path / download.CHECKSUMS_FILE).write_text(json.dumps(records))
+    sources = serve(server, "roads", b"x")
+    with pytest.raises(InputError, match="not a JSON object of download records; delete it"):
+        fetch_one("roads", tmp_path, sources)

@@ -555,3 +555,64 @@ def test_damaged_feeds_read_or_refuse(tmp_path, edits):
             read()
         except BereikbaarheidError:
             pass
+
+
+# --------------------------------------------------------------------------
+# Values at the edge of what GTFS allows
+
+
+def test_stop_sequence_zero_is_valid_gtfs_and_orders_the_trip(tmp_path):
+    tables = mini_tables()
+    for row in tables["stop_times"]:
+        row["stop_sequence"] -= 1           # every trip numbered from 0
+    feed = gtfs.read_gtfs(write_raw(tmp_path / "f.zip", tables), LAST_DAY, SETTINGS)
+    assert not issues_of(feed.report, "stop_times.txt")
+    index = feed.trips.index[feed.trips["trip_id"] == "day"][0]
+    rows = feed.stop_times[feed.stop_times["trip"] == index]
+    assert list(rows["arrival_s"]) == [8 * H, 8 * H + 600, 8 * H + 1200]
+
+
+def test_an_empty_stop_sequence_is_fatal_naming_the_row(tmp_path):
+    tables = mini_tables()
+    tables["stop_times"][1]["stop_sequence"] = ""     # row 3: day at B
+    report = gtfs.validate_gtfs(write_raw(tmp_path / "f.zip", tables))
+    assert issues_of(report, "stop_times.txt", "fatal") == [
+        "stop_times.txt row 3 field stop_sequence: not a non-negative integer: ''"]
+
+
+@pytest.mark.parametrize("bad", [gtfs.MAX_ROWS_REPORTED, gtfs.MAX_ROWS_REPORTED + 1])
+def test_rows_are_listed_up_to_the_limit_and_summarised_only_beyond_it(tmp_path, bad):
+    tables = mini_tables()
+    tables["stops"] += [{"stop_id": f"S{k}", "stop_name": "Stop", "stop_lat": 52.09,
+                         "stop_lon": 5.1, "location_type": 9} for k in range(bad)]
+    report = gtfs.validate_gtfs(write_raw(tmp_path / "f.zip", tables))
+    problem = "field location_type: expected 0..4; treated as 0 (stop)"
+    listed = [f"stops.txt row {5 + k} {problem}: '9'" for k in range(gtfs.MAX_ROWS_REPORTED)]
+    summary = [(f"stops.txt field location_type: {bad} rows in total: expected 0..4; treated "
+                f"as 0 (stop) (first {gtfs.MAX_ROWS_REPORTED} listed)")]
+    assert [i for i in issues_of(report, "stops.txt") if "location_type" in i] == listed + (
+        summary if bad > gtfs.MAX_ROWS_REPORTED else [])
+
+
+def test_a_refused_frequency_row_is_reported_once_and_not_judged_further(tmp_path):
+    tables = mini_tables()
+    # Row 3: an unknown trip whose end is before its start; row 4: a start
+    # that is no time, which would overlap row 2 if it were read as 00:00.
+    tables["frequencies"] += [
+        {"trip_id": "ghost", "start_time": "10:00:00", "end_time": "09:00:00",
+         "headway_secs": 600},
+        {"trip_id": "night", "start_time": "x", "end_time": "24:30:00", "headway_secs": 600}]
+    report = gtfs.validate_gtfs(write_raw(tmp_path / "f.zip", tables))
+    assert issues_of(report, "frequencies.txt") == [
+        "frequencies.txt row 3 field trip_id: unknown trip_id (not in trips.txt): 'ghost'",
+        "frequencies.txt row 4 field start_time: not a time (H:MM:SS): 'x'"]
+
+
+def test_a_row_with_a_quoted_value_and_a_surplus_field_is_fatal_naming_its_row(tmp_path):
+    tables = mini_tables()
+    # The quotes hold no comma; the comma after them adds a fifth field.
+    tables["stops"] = stops_text(STOPS[0], 'B,"Stop B", Centrum,52.09,5.12', STOPS[2])
+    report = gtfs.validate_gtfs(write_raw(tmp_path / "f.zip", tables))
+    assert issues_of(report, "stops.txt", "fatal") == [
+        ("stops.txt row 3: 5 fields, the header has 4; the values cannot be matched to "
+         "their columns (expected quotes around a value holding a comma)")]

@@ -90,8 +90,8 @@ factor = 2
         "close facility osm:n1",
         "close facility osm:w2",
         "add gp new-gp (Gezondheidscentrum) at x 155000, y 463000 (EPSG:28992), 2.5 FTE",
-        f"add school new-school at x {school.x:.0f}, y {school.y:.0f} (EPSG:28992), "
-        "250 pupils",
+        (f"add school new-school at x {school.x:.0f}, y {school.y:.0f} (EPSG:28992), "
+         "250 pupils"),
         "set the capacity of osm:n3 to 3 FTE",
         "set the capacity of osm:n4 to 800",
         "population projected to 2040 (proj.csv)",
@@ -107,8 +107,8 @@ def test_a_scenario_may_change_nothing(tmp_path):
 
 def test_an_added_facility_without_capacity_says_so(tmp_path):
     s = read(tmp_path, '[[add]]\nfacility_id = "n"\ntype = "supermarket"\nx = 1\ny = 400000\n')
-    assert s.changes_summary() == ["add supermarket n at x 1, y 400000 (EPSG:28992), "
-                                   "default capacity"]
+    assert s.changes_summary() == [("add supermarket n at x 1, y 400000 (EPSG:28992), "
+                                    "default capacity")]
 
 
 def test_scenarios_are_frozen(tmp_path):
@@ -144,11 +144,11 @@ BAD = [
      "add[1].fte: FTE is for GP practices only"),
     ("[[add]]\nfacility_id = \"n\"\ntype = \"school\"\nx = 1\ny = 400000\ncapacity = -5\n",
      "ok", "add[1].capacity: expected a number >= 0"),
-    ("[[add]]\nfacility_id = \"n\"\ntype = \"gp\"\nx = 1\ny = 400000\n"
-     "[[add]]\nfacility_id = \"n\"\ntype = \"gp\"\nx = 2\ny = 400000\n", "ok",
+    (("[[add]]\nfacility_id = \"n\"\ntype = \"gp\"\nx = 1\ny = 400000\n"
+      "[[add]]\nfacility_id = \"n\"\ntype = \"gp\"\nx = 2\ny = 400000\n"), "ok",
      "add[2].facility_id: 'n' appears twice"),
-    ("[[add]]\nfacility_id = \"n\"\ntype = \"gp\"\nx = 1\ny = 400000\n"
-     "[[close]]\nfacility_id = \"n\"\n", "ok", "close[1].facility_id: 'n' is added"),
+    (("[[add]]\nfacility_id = \"n\"\ntype = \"gp\"\nx = 1\ny = 400000\n"
+      "[[close]]\nfacility_id = \"n\"\n"), "ok", "close[1].facility_id: 'n' is added"),
     ("[[capacity]]\nfacility_id = \"a\"\n", "ok", "capacity[1]: give capacity or fte"),
     ("[[capacity]]\nfacility_id = \"a\"\ncapacity = 1\nfte = 1\n", "ok",
      "capacity[1]: give capacity or fte"),
@@ -170,11 +170,11 @@ BAD = [
      "projection.file: 'p\\x00.csv' is not a file name"),
     # unknown types with the closest known one; implausible sizes; far positions
     ("[[add]]\nfacility_id = \"n\"\ntype = \"Supermarkt\"\nx = 1\ny = 400000\n", "ok",
-     "add[1].type: unknown type 'Supermarkt' (did you mean 'supermarket'?); expected one of "
-     "['gp', 'school', 'supermarket']"),
-    ("[[add]]\nfacility_id = \"n\"\ntype = \"supermarket\"\nx = 1\ny = 400000\n"
-     "capacity = 1e308\n", "ok", "add[1].capacity: 1e+308 is outside 0–20,000 m2 for a "
-                                 "supermarket"),
+     ("add[1].type: unknown type 'Supermarkt' (did you mean 'supermarket'?); expected one of "
+      "['gp', 'school', 'supermarket']")),
+    (("[[add]]\nfacility_id = \"n\"\ntype = \"supermarket\"\nx = 1\ny = 400000\n"
+      "capacity = 1e308\n"), "ok", ("add[1].capacity: 1e+308 is outside 0–20,000 m2 for a "
+                                     "supermarket")),
     ("[[add]]\nfacility_id = \"n\"\ntype = \"school\"\nx = 1\ny = 400000\ncapacity = 3001\n",
      "ok", "add[1].capacity: 3001 is outside 0–3,000 pupils for a school"),
     ("[[add]]\nfacility_id = \"n\"\ntype = \"gp\"\nx = 1\ny = 400000\nfte = 41\n", "ok",
@@ -184,8 +184,8 @@ BAD = [
     ("[[add]]\nfacility_id = \"n\"\ntype = \"gp\"\nlon = 52.1\nlat = 5.4\n", "ok",
      "add[1].lon: (52.1, 5.4) lies far from the Netherlands; are lon and lat swapped?"),
     ("[[capacity]]\nfacility_id = \"a\"\ncapacity = 60000\n", "ok",
-     "capacity[1].capacity: 60000 is more than any facility holds; expected a value within its "
-     "type's range (gp 0–50,000 patients, school 0–3,000 pupils, supermarket 0–20,000 m2)"),
+     ("capacity[1].capacity: 60000 is more than any facility holds; expected a value within its "
+      "type's range (gp 0–50,000 patients, school 0–3,000 pupils, supermarket 0–20,000 m2)")),
     ("[[capacity]]\nfacility_id = \"a\"\nfte = 41\n", "ok",
      "capacity[1].fte: 41 is more than any facility holds"),
     ("[[frequency]]\nroute_id = \"r\"\nfactor = 1.3\n", "ok",
@@ -222,6 +222,34 @@ def test_sizes_at_the_bounds_are_accepted(tmp_path):
                        'y = 400000\nfte = 40\ncapacity = 0\n'
                        '[[capacity]]\nfacility_id = "a"\ncapacity = 50000\n')
     assert [a.capacity for a in s.add] == [20000.0, 0.0] and s.capacity[0].capacity == 50000.0
+
+
+@pytest.mark.parametrize("lon, lat, problem", [
+    (180, 52, "(180, 52) lies far from the Netherlands"),
+    (-180, 52, "(-180, 52) lies far from the Netherlands"),
+    (5, 90, "(5, 90) lies far from the Netherlands"),
+    (5, -90, "(5, -90) lies far from the Netherlands"),
+    (180.5, 52, "(180.5, 52) is not a WGS84 position"),
+    (-180.5, 52, "(-180.5, 52) is not a WGS84 position"),
+    (5, 90.5, "(5, 90.5) is not a WGS84 position"),
+    (5, -90.5, "(5, -90.5) is not a WGS84 position"),
+])
+def test_the_edges_of_wgs84_are_positions_and_beyond_them_is_none(tmp_path, lon, lat,
+                                                                   problem):
+    with pytest.raises(ConfigError) as info:
+        read(tmp_path, f'[[add]]\nfacility_id = "n"\ntype = "gp"\nlon = {lon}\nlat = {lat}\n')
+    assert str(info.value) == f"{tmp_path / 's.toml'}: add[1].lon: {problem}"
+
+
+def test_an_added_facility_in_rd_or_in_lonlat_lands_on_the_same_spot(tmp_path):
+    # The tower of Amersfoort, the origin of RD New: (155 000, 463 000), in
+    # WGS84 lon 5.387206, lat 52.155174.
+    s = read(tmp_path, '[[add]]\nfacility_id = "rd"\ntype = "gp"\nx = 155000\ny = 463000\n'
+                       '[[add]]\nfacility_id = "ll"\ntype = "gp"\nlon = 5.387206\n'
+                       'lat = 52.155174\n')
+    rd, ll = s.add
+    assert (rd.x, rd.y) == (155000.0, 463000.0)
+    assert ll.x == pytest.approx(155000, abs=2) and ll.y == pytest.approx(463000, abs=2)
 
 
 def test_the_scenario_table_is_required(tmp_path):
