@@ -407,3 +407,19 @@ def test_pairs_at_exactly_the_cutoff_are_kept_as_a_brute_force_says(seed):
     assert list(zip(src.tolist(), tgt.tolist())) == [p for p, _ in expected]
     assert cost.tolist() == [t for _, t in expected]
     assert any(t == cutoff for _, t in expected)
+
+
+def test_a_graph_without_split_nodes_has_no_split_records():
+    # Points on the network's own nodes split nothing: one (segment, fraction)
+    # record per split node means none at all.
+    net = make_network([(0, 0), (1000, 0)], both_ways([(0, 1)]))
+    graph = link.LinkedGraph(
+        indptr=net.indptr, indices=net.indices, edge_time_ms=net.edge_time_s * 1000.0,
+        edge_length_mm=net.edge_length_m * 1000.0, point_node=np.array([0, 1]),
+        connector_m=np.zeros(2), n_network_nodes=2)
+    assert graph.n_nodes - graph.n_network_nodes == 0
+    assert len(graph.split_segment) == len(graph.split_fraction) == 0
+    # Linking those points gives the same records.
+    linked = link.link_points(net, np.array([0.0, 1000.0]), np.array([0.0, 0.0]), 100.0)
+    assert linked.n_nodes == 2 and linked.point_node.tolist() == [0, 1]
+    assert len(linked.split_segment) == len(linked.split_fraction) == 0

@@ -581,3 +581,20 @@ def test_the_manifest_reads_back_as_held(run, which):
     for name, held in _in_memory(run, which).items():
         assert listed[name] == list(held.columns), name
     assert listed["summary.json"] == list(_in_memory(run, which)["summary.csv"].columns)
+
+
+def test_a_swap_that_fails_puts_the_previous_profile_back(tmp_path):
+    # The new folder vanished before the swap (a cleaner, a full disk's
+    # aftermath): the error comes through and the old profile stays readable
+    # where it was, with no copy left aside.
+    target = tmp_path / "profiles" / "demo"
+    target.mkdir(parents=True)
+    (target / "summary.csv").write_text("level\nregion\n")
+    with pytest.raises(FileNotFoundError):
+        export._replace_dir(tmp_path / "profiles" / ".demo.gone.tmp", target)
+    assert (target / "summary.csv").read_text() == "level\nregion\n"
+    assert sorted(p.name for p in target.parent.iterdir()) == ["demo"]
+    # Without a previous profile the error comes through just the same.
+    with pytest.raises(FileNotFoundError):
+        export._replace_dir(tmp_path / "profiles" / ".new.gone.tmp", tmp_path / "new")
+    assert not (tmp_path / "new").exists()

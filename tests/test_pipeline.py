@@ -188,3 +188,30 @@ def test_contraction_hierarchies_give_the_same_profile(demo_run, tmp_path):
     again = run_profile(fast)
     for mode in MODES:
         assert again.manifest["networks"][mode]["hierarchy"]["status"] == "reused"
+
+
+def test_a_network_of_exactly_hierarchy_min_nodes_gets_a_hierarchy(demo_run, tmp_path):
+    # Settings: "a road network with at least this many nodes gets a
+    # contraction hierarchy". Its own cache: the hierarchies of the demo run's
+    # are built by another test.
+    import dataclasses
+
+    from bereikbaarheid import pipeline
+
+    config, _ = demo_run
+
+    def prepared(min_nodes):
+        run = dataclasses.replace(config, output_dir=tmp_path / "profiles",
+                                  cache_dir=tmp_path / "cache")
+        run.settings = dataclasses.replace(config.settings, hierarchy_min_nodes=min_nodes)
+        return pipeline.prepare(run)
+
+    never = prepared(10**9)
+    assert never.hierarchies == {}
+    size = {mode: never.networks[mode].n_nodes for mode in MODES}
+    smallest = min(MODES, key=size.get)
+    at = prepared(size[smallest])
+    assert set(at.hierarchies) == {m for m in MODES if size[m] >= size[smallest]}
+    assert smallest in at.hierarchies
+    assert at.cache_report[smallest]["hierarchy"]["status"] == "built"
+    assert smallest not in prepared(size[smallest] + 1).hierarchies

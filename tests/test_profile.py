@@ -232,3 +232,48 @@ def test_counts_and_shares_equal_a_cell_by_cell_reference(rows):
     for _, row in summary.iterrows():
         for column, expected in reference[row["area_code"]].items():
             assert row[column] == pytest.approx(expected, nan_ok=True), column
+
+
+def test_areas_table_sets_side_by_side_in_the_order_of_the_types():
+    import geopandas as gpd
+    import shapely
+
+    # Two 1 km squares; the types in the settings' order, not the alphabet's.
+    settings = Settings(modes=("walk",), facility_types=("school", "gp"), thresholds_min=(5,))
+    cells = pd.DataFrame({
+        "cell_id": ["a", "b"], "municipality_code": ["GM0001", "GM0002"],
+        "municipality_name": ["Een", "Twee"], "aantal_inwoners": [100.0, 300.0],
+        "aantal_inwoners_0_tot_15_jaar": [20.0, 30.0],
+        "aantal_inwoners_65_jaar_en_ouder": [10.0, 60.0],
+        "walk_link_m": [10.0, 10.0],
+        "school_walk_time_s": [120.0, 600.0], "gp_walk_time_s": [300.0, 900.0],
+    })
+    summary = profile.summarise(cells, "R", "Regio", settings)
+    squares = [shapely.box(0, 0, 1000, 1000), shapely.box(1000, 0, 2000, 1000)]
+    munis = gpd.GeoDataFrame({"code": ["GM0001", "GM0002"], "name": ["Een", "Twee"]},
+                             geometry=squares, crs="EPSG:28992")
+    capacity_areas = pd.DataFrame({
+        "level": ["region", "region", "municipality", "municipality", "municipality",
+                  "municipality"],
+        "area_code": ["R", "R", "GM0001", "GM0001", "GM0002", "GM0002"],
+        "type": ["school", "gp", "school", "gp", "school", "gp"],
+        "demand": [30.0, 400.0, 12.0, 100.0, 18.0, 300.0],
+        "capacity": [40.0, 2350.0, 40.0, 2350.0, 0.0, 0.0],
+        "gap": [-10.0, -1950.0, -28.0, -2250.0, 18.0, 300.0],
+        "fte_shortfall": [np.nan, -0.83, np.nan, -0.96, np.nan, 0.13],
+    })
+    areas = profile.areas_table(summary, capacity_areas, shapely.union_all(squares), munis)
+    assert list(areas["area_code"]) == ["R", "GM0001", "GM0002"]
+    assert areas["area_km2"].tolist() == [2.0, 1.0, 1.0]
+    added = list(areas.columns[list(areas.columns).index("lat") + 1:])
+    assert added == [
+        *(f"school_walk_{c}" for c in ("median_time_s", "p90_time_s", "share_within_norm",
+                                       "share_beyond_norm")),
+        *(f"gp_walk_{c}" for c in ("median_time_s", "p90_time_s", "share_within_norm",
+                                   "share_beyond_norm")),
+        "school_demand", "school_capacity", "school_gap", "gp_demand", "gp_capacity", "gp_gap",
+        "gp_fte_shortfall", "geometry"]
+    assert areas["school_walk_median_time_s"].tolist() == [600.0, 120.0, 600.0]
+    assert areas["school_gap"].tolist() == [-10.0, -28.0, 18.0]
+    assert areas["gp_gap"].tolist() == [-1950.0, -2250.0, 300.0]
+    assert areas["gp_fte_shortfall"].tolist() == [-0.83, -0.96, 0.13]

@@ -396,3 +396,30 @@ def test_cell_differences_on_the_demo_follow_both_runs(closed):
         np.testing.assert_array_equal(diff[f"{ftype}_{mode}_time_change_s"], ts - tb)
         checked += 1
     assert checked >= 9
+
+
+def test_capacity_changes_resize_the_facilities_and_fte_is_for_gps_only(tmp_path):
+    facilities = gpd.GeoDataFrame(
+        {"facility_id": ["gp1", "gp2", "school1"], "type": ["gp", "gp", "school"],
+         "name": ["Praktijk", "Centrum", "School"], "capacity": [np.nan, 4700.0, 200.0],
+         "fte": [1.0, 2.0, np.nan], "x": [0.0, 100.0, 200.0], "y": [0.0, 0.0, 0.0]},
+        geometry=gpd.points_from_xy([0.0, 100.0, 200.0], [0.0, 0.0, 0.0]), crs="EPSG:28992")
+    settings = Settings(modes=("walk",), facility_types=("gp", "school"))
+    path = _scenario(tmp_path, '[scenario]\nname = "resize"\n'
+                               '[[capacity]]\nfacility_id = "gp1"\nfte = 3\n'
+                               '[[capacity]]\nfacility_id = "school1"\ncapacity = 350\n')
+    changed = scenario._changed_facilities(facilities, scenario_source.read_scenario(path),
+                                           None, settings)
+    assert changed["facility_id"].tolist() == ["gp1", "gp2", "school1"]
+    # A change sets what it names; the other figure is no longer known.
+    assert changed["fte"].tolist()[:2] == [3.0, 2.0] and np.isnan(changed["fte"][2])
+    assert np.isnan(changed["capacity"][0])
+    assert changed["capacity"].tolist()[1:] == [4700.0, 350.0]
+
+    path = _scenario(tmp_path, '[scenario]\nname = "wrong"\n'
+                               '[[capacity]]\nfacility_id = "gp2"\ncapacity = 5000\n'
+                               '[[capacity]]\nfacility_id = "school1"\nfte = 3\n')
+    with pytest.raises(ConfigError, match=r"capacity\[2\]\.fte.*fte is for a GP practice; "
+                                          r"school1 is a school"):
+        scenario._changed_facilities(facilities, scenario_source.read_scenario(path), None,
+                                     settings)

@@ -196,3 +196,37 @@ def test_the_travel_time_matrix_gives_every_departure_and_the_percentiles():
     assert list(pct.columns) == ["from_id", "to_id", "travel_time_p25_s", "travel_time_p50_s",
                                  "travel_time_p75_s"]
     assert pct.iloc[0, 2:].tolist() == [650, 770, 950]
+
+
+def test_the_lowest_percentile_is_the_quickest_departure():
+    # Leaving 07:00-07:09 the GP takes 710 650 590 530 1070 1010 950 890 830 770 s.
+    # Nearest rank of p10 over 10 departures: ceil(0.1 * 10) = 1st, the quickest (530 s).
+    settings = Settings(**{**SETTINGS.__dict__, "pt_percentiles": (10, 50),
+                           "pt_time_percentile": 10})
+    tt, nets = _line(settings)
+    table = transit_measures.compute_transit(tt, nets, *CELL, GP, settings).table
+    assert (table["gp_pt_time_p10_s"][0], table["gp_pt_time_p50_s"][0]) == (530, 770)
+    nearest = transit_measures.nearest_by_departure(tt, nets, *CELL, GP, settings)
+    assert nearest.time_s().tolist() == [530.0]
+    # Without its only GP the cell reaches none.
+    cells, time_s = nearest.time_without(0)
+    assert cells.tolist() == [0] and np.isnan(time_s).all()
+
+
+def test_stops_on_a_road_junction_are_linked_and_stops_far_from_roads_are_not():
+    from bereikbaarheid.networks import timetable
+
+    # The road of the bus line (nodes at x = 0 and 6000); S0 stands on node 0,
+    # S1 beside the road, S2 5 km from it (beyond max_link_distance_m, 1600 m).
+    walk = make_network([(0, 0), (6000, 0)], both_ways([(0, 1)]), speed_ms=1.0)
+    stops = pd.DataFrame({"stop_id": ["S0", "S1", "S2"], "stop_name": ["A", "B", "C"],
+                          "station_id": "", "x": [0.0, 5900.0, 3000.0],
+                          "y": [0.0, 0.0, 5000.0]})
+    trips = pd.DataFrame({"trip_id": ["bus0"], "route_id": "1", "route_type": 3})
+    stop_times = pd.DataFrame([(0, 0, H7 + 300, H7 + 300, True, True),
+                               (0, 1, H7 + 600, H7 + 600, True, True)],
+                              columns=["trip", "stop", "arrival_s", "departure_s",
+                                       "pickup", "dropoff"])
+    tt = timetable.build_timetable(stops, trips, stop_times, service_date=SETTINGS.pt_date)
+    report = transit_measures.compute_transit(tt, {"walk": walk}, *CELL, GP, SETTINGS).report
+    assert (report["stops"], report["stops_unlinked"]) == (3, 1)
