@@ -90,7 +90,14 @@ def test_a_real_map_and_run_kill_the_cutoff_bug_and_keep_an_equivalent(mutants, 
     assert mutants.main(["--state", str(state), "map", "tests/test_link.py"]) == 0
     mapping = json.loads((state / "map.json").read_text())
     link = mapping["lines"]["bereikbaarheid/networks/link.py"]
-    assert {t for tests in link.values() for t in tests} == {"tests/test_link.py"}
+    # lines run by the test file are its; lines run when the module is imported
+    # (def, class, constants) are marked so the run gives them every test file
+    assert {t for tests in link.values() for t in tests} == {"tests/test_link.py",
+                                                               mutants.IMPORT}
+    cutoff_line = next(n for n, line in enumerate(
+        (ROOT / "bereikbaarheid" / "networks" / "link.py").read_text().splitlines(), 1)
+        if "keep = cost <= cutoff" in line)
+    assert link[str(cutoff_line)] == ["tests/test_link.py"]
     assert mapping["seconds"]["tests/test_link.py"] > 0
     listed = tmp_path / "list.toml"
     listed.write_text(
