@@ -224,7 +224,8 @@ def measure(inputs: RunInputs, *, cells: gpd.GeoDataFrame | None = None,
     with timings.step("travel_times"):
         if road is None:
             road = access.compute_access(inputs.networks, x, y, fac, settings,
-                                         hierarchies=inputs.hierarchies)
+                                         hierarchies=inputs.hierarchies,
+                                         cache_dir=config.cache_dir)
         warnings.extend(_link_warnings(road.report, road.table,
                                        cells["aantal_inwoners"].to_numpy(), settings))
         tables = [road.table]

@@ -207,7 +207,8 @@ def apply(base: Baseline, scenario: scenario_source.Scenario, *,
     else:
         road = access.compute_access(inputs.networks, cells["x"].to_numpy(),
                                      cells["y"].to_numpy(), facilities, settings,
-                                     hierarchies=inputs.hierarchies)
+                                     hierarchies=inputs.hierarchies,
+                                     cache_dir=inputs.config.cache_dir)
     road_s = time.perf_counter() - started
     unlinked = _unlinked_additions(road, scenario, settings)
     measured = pipeline.measure(inputs, cells=cells, facilities=facilities, timetable=tt,

@@ -48,6 +48,34 @@ def test_nearest_time_distance_facility_and_counts_on_a_straight_road():
     assert result.report["facilities_without_type"] == ["school"]
 
 
+def test_a_cache_of_the_locations_gives_the_same_table(tmp_path, caplog):
+    """With ``cache_dir`` the first run stores the cells' and facilities'
+    locations and the second reuses them; both tables equal a run without."""
+    import logging
+
+    rng = np.random.default_rng(7)
+    coords = [(x, y) for y in range(0, 1001, 250) for x in range(0, 1001, 250)]
+    edges = [(i, i + 1) for i in range(25) if i % 5 != 4] + [(i, i + 5) for i in range(20)]
+    net = make_network(coords, both_ways(edges))
+    fac = _facilities([(f"f{i}", "gp" if i % 2 else "school", *rng.uniform(0, 1000, 2))
+                       for i in range(6)])
+    cells_x = np.append(rng.uniform(-100, 1100, 200), 9000.0)   # the last one far away
+    cells_y = np.append(rng.uniform(-100, 1100, 200), 9000.0)
+    plain = access.compute_access({"walk": net}, cells_x, cells_y, fac, SETTINGS).table
+    with caplog.at_level(logging.INFO, logger="bereikbaarheid.measures.access"):
+        first = access.compute_access({"walk": net}, cells_x, cells_y, fac, SETTINGS,
+                                      cache_dir=tmp_path).table
+        second = access.compute_access({"walk": net}, cells_x, cells_y, fac, SETTINGS,
+                                       cache_dir=tmp_path).table
+    said = [r.getMessage() for r in caplog.records if r.getMessage().startswith("locations")]
+    assert said == [("locations on the walk network: cells stored (no cache), "
+                     "facilities stored (no cache)"),
+                    "locations on the walk network: cells reused, facilities reused"]
+    pd.testing.assert_frame_equal(first, plain)
+    pd.testing.assert_frame_equal(second, plain)
+    assert plain["walk_link_m"].isna().any() and plain["gp_walk_time_s"].notna().any()
+
+
 def test_one_way_street_makes_the_way_back_longer():
     # A square block 0-1-2-3 of 100 m sides; the street 0 -> 1 is one-way.
     coords = [(0, 0), (100, 0), (100, 100), (0, 100)]

@@ -12,7 +12,7 @@ from bereikbaarheid.errors import InputError
 from bereikbaarheid.networks import cache
 from bereikbaarheid.networks.graph import RoadNetwork
 
-from osmutil import write_pbf
+from osmutil import ORIGIN_X, ORIGIN_Y, write_pbf
 
 NODES = {1: (0, 0), 2: (100, 0), 3: (100, 100), 4: (0, 100),
          5: (50, 50, {"shop": "supermarket", "name": "Super"})}
@@ -283,3 +283,114 @@ def test_a_timetable_replaced_by_a_folder_is_reported_and_rebuilt(tmp_path, demo
     _, report = cache.load_or_build_timetable([demo_region.gtfs], networks["walk"], settings,
                                               tmp_path / "cache")
     assert report["status"] == "reused"
+
+
+# --- the points' locations on a network ------------------------------------
+
+def _village(pbf, tmp_path):
+    networks, _, _ = cache.load_or_build(pbf, Settings(), tmp_path / "cache")
+    return networks
+
+
+def _point_sets(seed=0, n=40):
+    """Random cells around the village and three facilities, one far away;
+    in the networks' CRS (the village lies at ``osmutil.ORIGIN``)."""
+    rng = np.random.default_rng(seed)
+    cells = ("cells", ORIGIN_X + rng.uniform(-150, 250, n), ORIGIN_Y + rng.uniform(-150, 250, n))
+    facilities = ("facilities", ORIGIN_X + np.array([50.0, 100.0, 500.0]),
+                  ORIGIN_Y + np.array([50.0, 40.0, 500.0]))
+    return [cells, facilities]
+
+
+def _same_locations(a, b):
+    for name in ("segment", "fraction", "connector_m"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
+
+
+def test_locations_are_stored_then_reused_and_equal_fresh_ones(pbf, tmp_path):
+    from bereikbaarheid.networks import link
+
+    walk = _village(pbf, tmp_path)["walk"]
+    sets = _point_sets()
+    fresh = [link.locate_points(walk, x, y, 100.0) for _, x, y in sets]
+    assert (fresh[0].segment == -1).any() and (fresh[0].segment >= 0).any()
+    assert fresh[1].segment[2] == -1          # 500 m away: not linked within 100 m
+    stored, report = cache.locate_points_cached(walk, sets, 100.0, tmp_path / "cache")
+    assert report == {"cells": {"status": "stored", "reason": "no cache"},
+                      "facilities": {"status": "stored", "reason": "no cache"}}
+    reused, report = cache.locate_points_cached(walk, sets, 100.0, tmp_path / "cache")
+    assert report == {"cells": {"status": "reused"}, "facilities": {"status": "reused"}}
+    for a, b, c in zip(fresh, stored, reused):
+        _same_locations(a, b)
+        _same_locations(a, c)
+    assert len(list((tmp_path / "cache").glob("locations.walk.*.arrays"))) == 2
+    plain, report = cache.locate_points_cached(walk, sets, 100.0, None)
+    assert report == {"cells": {"status": "not cached"}, "facilities": {"status": "not cached"}}
+    for a, b in zip(fresh, plain):
+        _same_locations(a, b)
+
+
+def test_new_facilities_leave_the_cells_entry_in_use(pbf, tmp_path):
+    from bereikbaarheid.networks import link
+
+    networks = _village(pbf, tmp_path)
+    cells, facilities = _point_sets()
+    cache.locate_points_cached(networks["walk"], [cells, facilities], 100.0, tmp_path / "cache")
+    moved = ("facilities", facilities[1] + 1.0, facilities[2])
+    located, report = cache.locate_points_cached(networks["walk"], [cells, moved], 100.0,
+                                                 tmp_path / "cache")
+    assert report == {"cells": {"status": "reused"},
+                      "facilities": {"status": "stored", "reason": "no cache"}}
+    _same_locations(located[1], link.locate_points(networks["walk"], moved[1], moved[2], 100.0))
+    # Another link distance, or another network, is another entry.
+    _, report = cache.locate_points_cached(networks["walk"], [cells], 50.0, tmp_path / "cache")
+    assert report["cells"]["status"] == "stored"
+    _, report = cache.locate_points_cached(networks["car"], [cells], 100.0, tmp_path / "cache")
+    assert report["cells"]["status"] == "stored"
+
+
+def test_damaged_locations_are_detected_and_located_again(pbf, tmp_path):
+    from bereikbaarheid.networks import link
+
+    walk = _village(pbf, tmp_path)["walk"]
+    sets = _point_sets()
+    cache.locate_points_cached(walk, sets, 100.0, tmp_path / "cache")
+    (folder,) = (tmp_path / "cache").glob("locations.walk.cells.*.arrays")
+    path = folder / "fraction.npy"
+    data = bytearray(path.read_bytes())
+    data[-3:] = bytes(b ^ 0xFF for b in data[-3:])
+    path.write_bytes(bytes(data))
+    located, report = cache.locate_points_cached(walk, sets, 100.0, tmp_path / "cache")
+    assert report["cells"]["status"] == "stored"
+    assert report["cells"]["reason"].startswith(
+        "verification failed: stored arrays do not match their checksum (fraction)")
+    assert report["facilities"] == {"status": "reused"}
+    _same_locations(located[0], link.locate_points(walk, sets[0][1], sets[0][2], 100.0))
+
+
+@pytest.mark.parametrize("field, value", [("segment", 10_000), ("segment", -2),
+                                          ("fraction", 1.5), ("connector_m", -1.0)])
+def test_locations_off_the_network_are_refused_although_their_checksum_matches(
+        pbf, tmp_path, field, value):
+    """An entry written with a matching checksum but values no location can
+    have (a segment the network lacks, a fraction outside the segment) is not
+    used."""
+    walk = _village(pbf, tmp_path)["walk"]
+    sets = _point_sets()
+    (fresh,), _ = cache.locate_points_cached(walk, sets[:1], 100.0, tmp_path / "cache")
+    (folder,) = (tmp_path / "cache").glob("locations.walk.cells.*.arrays")
+    sidecar = folder.with_suffix(".json")
+    meta = json.loads(sidecar.read_text())
+    identity = {k: meta[k] for k in ("version", "input_sha256", "settings_sha256", "mode")}
+    arrays = {name: getattr(fresh, name).copy() for name in ("segment", "fraction",
+                                                              "connector_m")}
+    linked = np.flatnonzero(fresh.segment >= 0)[0]
+    arrays[field][linked] = value
+    cache._store_arrays(arrays, folder, sidecar, identity, mode="walk")
+    located, report = cache.locate_points_cached(walk, sets[:1], 100.0, tmp_path / "cache")
+    assert report["cells"] == {
+        "status": "stored",
+        "reason": "verification failed: a location lies off the network's segments"}
+    _same_locations(located[0], fresh)
+    _, report = cache.locate_points_cached(walk, sets[:1], 100.0, tmp_path / "cache")
+    assert report["cells"] == {"status": "reused"}

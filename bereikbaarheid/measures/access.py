@@ -11,8 +11,10 @@ exactly the table of a full :func:`compute_access` run.
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,8 +23,10 @@ import pandas as pd
 from .. import _progress
 from ..config import ROAD_MODES, Settings
 from ..kernels import ch, dijkstra
-from ..networks import link
+from ..networks import cache, link
 from ..networks.graph import RoadNetwork
+
+logger = logging.getLogger(__name__)
 
 _FACILITY_COLUMNS = ["facility_id", "type", "x", "y", "domestic"]
 
@@ -99,6 +103,7 @@ class AccessState:
     settings: Settings
     modes: dict[str, ModeState] = field(default_factory=dict)
     hierarchies: Mapping[str, ch.Hierarchy] = field(default_factory=dict)
+    cache_dir: str | Path | None = None
 
 
 @dataclass
@@ -134,6 +139,7 @@ def compute_access(
     facilities: pd.DataFrame,
     settings: Settings,
     hierarchies: Mapping[str, ch.Hierarchy] | None = None,
+    cache_dir: str | Path | None = None,
 ) -> AccessResult:
     """Compute every measure for every type and mode.
 
@@ -156,11 +162,16 @@ def compute_access(
         nearest-facility search by time and the counts within the thresholds
         of such a mode run on it, with the same result (every node's search
         included) as without.
+    cache_dir
+        Where the points' locations on each network are kept
+        (:func:`bereikbaarheid.networks.cache.locate_points_cached`), so a
+        run on the same cells and network does not locate them again; None
+        locates them every time. The result is the same either way.
     """
     state = AccessState(networks=networks, cell_x=np.asarray(cell_x, np.float64),
                         cell_y=np.asarray(cell_y, np.float64),
                         facilities=_facility_table(facilities), settings=settings,
-                        hierarchies=dict(hierarchies or {}))
+                        hierarchies=dict(hierarchies or {}), cache_dir=cache_dir)
     modes = _road_modes(settings)
     progress = _progress.bar(desc="travel times", unit=" type×mode",
                              total=len(modes) * len(settings.facility_types))
@@ -202,7 +213,7 @@ def add_facilities(state: AccessState, new: pd.DataFrame) -> AccessResult:
     new_y = facilities["y"].to_numpy(np.float64)[added]
     out = AccessState(networks=state.networks, cell_x=state.cell_x, cell_y=state.cell_y,
                       facilities=facilities, settings=state.settings,
-                      hierarchies=state.hierarchies)
+                      hierarchies=state.hierarchies, cache_dir=state.cache_dir)
     for mode, old in state.modes.items():
         new_at = link.locate_points(out.networks[mode], new_x, new_y,
                                     out.settings.max_link_distance_m)
@@ -278,7 +289,7 @@ def close_facilities(state: AccessState, facility_ids: Iterable[Any], *,
     facilities = _facility_table(state.facilities[~closing])
     out = AccessState(networks=state.networks, cell_x=state.cell_x, cell_y=state.cell_y,
                       facilities=facilities, settings=state.settings,
-                      hierarchies=state.hierarchies)
+                      hierarchies=state.hierarchies, cache_dir=state.cache_dir)
     keep_points = np.concatenate([np.ones(len(state.cell_x), bool), ~closing])
     parts = []
     for mode, old in state.modes.items():
@@ -339,13 +350,21 @@ def _link(state: AccessState, mode: str,
     """
     settings = state.settings
     n_cells = len(state.cell_x)
+    segments = link.network_segments(state.networks[mode])
     if locations is None:
-        locations = link.locate_points(
+        parts, report = cache.locate_points_cached(
             state.networks[mode],
-            np.concatenate([state.cell_x, state.facilities["x"].to_numpy(np.float64)]),
-            np.concatenate([state.cell_y, state.facilities["y"].to_numpy(np.float64)]),
-            settings.max_link_distance_m)
-    graph = link.split_network(state.networks[mode], locations)
+            [("cells", state.cell_x, state.cell_y),
+             ("facilities", state.facilities["x"].to_numpy(np.float64),
+              state.facilities["y"].to_numpy(np.float64))],
+            settings.max_link_distance_m, state.cache_dir, segments)
+        logger.info(f"locations on the {mode} network: "
+                    + ", ".join(f"{name} {entry['status']}" + (f" ({entry['reason']})"
+                                if "reason" in entry else "")
+                                for name, entry in report.items()))
+        locations = link.PointLocations.concat(parts)
+    graph = link.split_network(state.networks[mode], locations, segments)
+    del segments
     conn_ms = link.connector_ms(graph.connector_m, settings.connector_speed_kmh[mode])
     conn_mm = graph.connector_mm
     rev = dijkstra.reverse_csr(graph.indptr, graph.indices, graph.edge_time_ms,

@@ -459,6 +459,102 @@ def load_or_build_hierarchy(network: RoadNetwork, cache_dir: str | Path
     return (h if arrays is None else ch.Hierarchy.from_arrays(arrays)), report
 
 
+_LOCATION_DTYPES: dict[str, str] = {"segment": "int64", "fraction": "float64",
+                                     "connector_m": "float64"}
+
+
+def locate_points_cached(
+    network: RoadNetwork,
+    point_sets: Sequence[tuple[str, np.ndarray, np.ndarray]],
+    max_link_distance_m: float,
+    cache_dir: str | Path | None,
+    segments: tuple[np.ndarray, ...] | None = None,
+) -> tuple[list[link.PointLocations], dict[str, dict[str, str]]]:
+    """:func:`bereikbaarheid.networks.link.locate_points` of each point set,
+    from the cache when valid; the sets not found are located together (one
+    spatial index over the network) and stored.
+
+    A set ``(name, x, y)`` is stored in ``locations.{mode}.{name}.{key}.arrays``,
+    keyed by the SHA-256 of the network's geometry and topology, of the
+    points' coordinates, of the maximum link distance and of the linking
+    code; it is verified like a network (every array's SHA-256, shape and
+    dtype, then that every location lies on one of the network's segments).
+    The cells of a region keep their entry while the facilities change, so
+    a scenario only locates its facilities again. With ``cache_dir`` None
+    nothing is read or stored.
+
+    Returns the locations in the order of ``point_sets`` and, per set name,
+    ``{"status": "reused"}``, ``{"status": "stored", "reason": ...}`` (why
+    the entry could not be used) or ``{"status": "not cached"}``.
+    """
+    segments = segments or link.network_segments(network)
+    n_segments = len(segments[2])
+    found: dict[int, link.PointLocations] = {}
+    report: dict[str, dict[str, str]] = {}
+    entries = {}
+    reasons = {}
+    if cache_dir is not None:
+        network_digest = _arrays_digest(network.node_x, network.node_y, network.indptr,
+                                        network.indices, network.edge_linkable)
+        code = hashlib.sha256(Path(link.__file__).read_bytes()).hexdigest()[:16]
+        for i, (name, x, y) in enumerate(point_sets):
+            x = np.asarray(x, np.float64)
+            y = np.asarray(y, np.float64)
+            identity = {"version": f"{CACHE_FORMAT_VERSION}/locations-{code}",
+                        "input_sha256": _key(network_digest, _arrays_digest(x, y)),
+                        "settings_sha256": repr(float(max_link_distance_m)),
+                        "mode": network.mode}
+            key = _key(*(str(identity[k]) for k in sorted(identity)))
+            folder = Path(cache_dir) / f"locations.{network.mode}.{name}.{key[:16]}.arrays"
+            entries[i] = (folder, folder.with_suffix(".json"), identity)
+            located, reason = _load_locations(*entries[i], len(x), n_segments)
+            if located is not None:
+                found[i] = located
+                report[name] = {"status": "reused"}
+            else:
+                reasons[i] = reason
+    missing = [i for i in range(len(point_sets)) if i not in found]
+    if missing:
+        sizes = [len(point_sets[i][1]) for i in missing]
+        located = link.locate_points(
+            network, np.concatenate([np.asarray(point_sets[i][1], np.float64) for i in missing]),
+            np.concatenate([np.asarray(point_sets[i][2], np.float64) for i in missing]),
+            max_link_distance_m, segments)
+        starts = np.concatenate([[0], np.cumsum(sizes)])
+        for k, i in enumerate(missing):
+            found[i] = located.take(np.arange(starts[k], starts[k + 1]))
+            name = point_sets[i][0]
+            if i in entries:
+                folder, sidecar, identity = entries[i]
+                with _entry_lock(sidecar):
+                    _store_arrays({a: getattr(found[i], a) for a in _LOCATION_DTYPES},
+                                  folder, sidecar, identity, mode=network.mode)
+                report[name] = {"status": "stored", "reason": reasons[i]}
+            else:
+                report[name] = {"status": "not cached"}
+    return [found[i] for i in range(len(point_sets))], dict(sorted(report.items()))
+
+
+def _load_locations(folder: Path, sidecar: Path, identity: dict[str, Any], n_points: int,
+                    n_segments: int) -> tuple[link.PointLocations | None, str]:
+    """Stored locations of ``n_points`` points when they verify, else None and why."""
+    arrays, _, reason = _load_arrays(folder, sidecar, identity, _LOCATION_DTYPES)
+    if arrays is None:
+        return None, reason
+    # Read into memory: they are small, and the split copies them anyway.
+    located = link.PointLocations(*(np.array(arrays[a]) for a in _LOCATION_DTYPES))
+    seg, frac, dist = located.segment, located.fraction, located.connector_m
+    on = seg >= 0
+    if not (len(seg) == len(frac) == len(dist) == n_points):
+        return None, "verification failed: point count differs"
+    if (np.any(seg < -1) or np.any(seg >= n_segments)
+            or not np.all((frac[on] >= 0.0) & (frac[on] <= 1.0))
+            or not np.all(dist[on] >= 0.0)
+            or not (np.all(np.isnan(frac[~on])) and np.all(np.isnan(dist[~on])))):
+        return None, "verification failed: a location lies off the network's segments"
+    return located, "reused"
+
+
 def _load_hierarchy(folder: Path, sidecar: Path, identity: dict[str, Any],
                     dtypes: dict[str, str], n_nodes: int) -> tuple[ch.Hierarchy | None, str]:
     """The stored hierarchy when it verifies and has ``n_nodes`` nodes, else None and why."""

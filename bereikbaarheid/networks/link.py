@@ -150,15 +150,27 @@ def link_points(
         Points farther than this from every linkable edge stay unlinked
         (``point_node == -1``); they are never snapped far away.
     """
-    return split_network(network, locate_points(network, x, y, max_link_distance_m))
+    segments = network_segments(network)
+    return split_network(network, locate_points(network, x, y, max_link_distance_m, segments),
+                         segments)
 
 
-def _segments(network: RoadNetwork):
+def _sorted_unique(a: np.ndarray) -> np.ndarray:
+    """``np.unique`` of a 1-D integer array by one sort (on ten million keys
+    NumPy 2's hash-based ``np.unique`` took several times as long)."""
+    a = np.sort(a)
+    keep = np.ones(len(a), bool)
+    np.not_equal(a[1:], a[:-1], out=keep[1:])
+    return a[keep]
+
+
+def network_segments(network: RoadNetwork) -> tuple[np.ndarray, ...]:
     """Undirected linkable segments and the edges they are made of.
 
     Each segment keeps its forward (lo -> hi) and backward (hi -> lo) edge,
     when those exist. Returns ``(tails, heads, seg_lo, seg_hi, seg_of_edge,
-    seg_fwd, seg_bwd)``.
+    seg_fwd, seg_bwd)``. :func:`locate_points` and :func:`split_network`
+    take it, so that a caller doing both on one network computes it once.
     """
     n = network.n_nodes
     tails = network.edge_tails().astype(np.int64)
@@ -166,7 +178,7 @@ def _segments(network: RoadNetwork):
     lo = np.minimum(tails, heads)
     hi = np.maximum(tails, heads)
     seg_key = lo * n + hi
-    linkable_keys = np.unique(seg_key[network.edge_linkable & (tails != heads)])
+    linkable_keys = _sorted_unique(seg_key[network.edge_linkable & (tails != heads)])
     seg_lo = linkable_keys // n
     seg_hi = linkable_keys % n
     if len(linkable_keys) == 0:
@@ -187,17 +199,19 @@ def _segments(network: RoadNetwork):
 
 
 def locate_points(
-    network: RoadNetwork, x: np.ndarray, y: np.ndarray, max_link_distance_m: float
+    network: RoadNetwork, x: np.ndarray, y: np.ndarray, max_link_distance_m: float,
+    segments: tuple[np.ndarray, ...] | None = None,
 ) -> PointLocations:
     """The nearest position on the nearest linkable segment of every point.
 
     Parameters are as for :func:`link_points`. A location depends only on
     the point and the network, so locations of different point sets can be
-    concatenated and split together (:func:`split_network`).
+    concatenated and split together (:func:`split_network`). ``segments``
+    is :func:`network_segments` of ``network`` when the caller has it.
     """
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
-    _, _, seg_lo, seg_hi, _, _, _ = _segments(network)
+    _, _, seg_lo, seg_hi, _, _, _ = segments or network_segments(network)
     out = PointLocations(np.full(len(x), -1, np.int64), np.full(len(x), np.nan),
                          np.full(len(x), np.nan))
     if len(x) == 0 or len(seg_lo) == 0:
@@ -231,9 +245,12 @@ def locate_points(
     return out
 
 
-def split_network(network: RoadNetwork, locations: PointLocations) -> LinkedGraph:
-    """The network split at the points' ``locations`` (from :func:`locate_points`)."""
-    tails, heads, seg_lo, seg_hi, seg_of_edge, seg_fwd, seg_bwd = _segments(network)
+def split_network(network: RoadNetwork, locations: PointLocations,
+                  segments: tuple[np.ndarray, ...] | None = None) -> LinkedGraph:
+    """The network split at the points' ``locations`` (from :func:`locate_points`);
+    ``segments`` as for :func:`locate_points`."""
+    tails, heads, seg_lo, seg_hi, seg_of_edge, seg_fwd, seg_bwd = (
+        segments or network_segments(network))
     n = network.n_nodes
     point_node = np.full(len(locations.segment), -1, np.int64)
     connector_m = locations.connector_m.copy()
