@@ -394,3 +394,20 @@ def test_locations_off_the_network_are_refused_although_their_checksum_matches(
     _same_locations(located[0], fresh)
     _, report = cache.locate_points_cached(walk, sets[:1], 100.0, tmp_path / "cache")
     assert report["cells"] == {"status": "reused"}
+
+
+def test_locations_of_another_point_count_are_refused(pbf, tmp_path):
+    walk = _village(pbf, tmp_path)["walk"]
+    sets = _point_sets()
+    (fresh,), _ = cache.locate_points_cached(walk, sets[:1], 100.0, tmp_path / "cache")
+    (folder,) = (tmp_path / "cache").glob("locations.walk.cells.*.arrays")
+    sidecar = folder.with_suffix(".json")
+    meta = json.loads(sidecar.read_text())
+    identity = {k: meta[k] for k in ("version", "input_sha256", "settings_sha256", "mode")}
+    cache._store_arrays({name: getattr(fresh, name)[:-1] for name in
+                         ("segment", "fraction", "connector_m")},
+                        folder, sidecar, identity, mode="walk")
+    located, report = cache.locate_points_cached(walk, sets[:1], 100.0, tmp_path / "cache")
+    assert report["cells"] == {"status": "stored",
+                               "reason": "verification failed: point count differs"}
+    _same_locations(located[0], fresh)

@@ -544,9 +544,10 @@ def _load_locations(folder: Path, sidecar: Path, identity: dict[str, Any], n_poi
     # Read into memory: they are small, and the split copies them anyway.
     located = link.PointLocations(*(np.array(arrays[a]) for a in _LOCATION_DTYPES))
     seg, frac, dist = located.segment, located.fraction, located.connector_m
-    on = seg >= 0
-    if not (len(seg) == len(frac) == len(dist) == n_points):
+    if not (seg.ndim == frac.ndim == dist.ndim == 1
+            and len(seg) == len(frac) == len(dist) == n_points):
         return None, "verification failed: point count differs"
+    on = seg >= 0
     if (np.any(seg < -1) or np.any(seg >= n_segments)
             or not np.all((frac[on] >= 0.0) & (frac[on] <= 1.0))
             or not np.all(dist[on] >= 0.0)

@@ -5,7 +5,7 @@ Usage::
     python scripts/mutation/mutants.py map                  # which tests run which lines (coverage, ~30 min)
     python scripts/mutation/mutants.py run --jobs 2         # every mutant of mutants.toml
     python scripts/mutation/mutants.py run --only gtfs-0007 issue-1
-    python scripts/mutation/mutants.py generate --seed 16 --count 150   # draw a new list
+    python scripts/mutation/mutants.py generate --seed 16 --count 100   # draw a new list
 
 A mutant is one small, plausible bug: a comparison that loses or gains its
 ``=``, ``+`` for ``-``, ``&`` for ``|``, ``min`` for ``max``, a constant off
@@ -505,7 +505,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     gen = sub.add_parser("generate", help="draw a new fixed list (keeps hand-written mutants)")
     gen.add_argument("--seed", type=int, default=16)
-    gen.add_argument("--count", type=int, default=150)
+    gen.add_argument("--count", type=int, default=100)
     mp = sub.add_parser("map", help="coverage run: which test files run which lines")
     mp.add_argument("--merge", action="store_true",
                     help="run only the test files given and merge them into the map")
@@ -515,9 +515,10 @@ def main(argv: list[str] | None = None) -> int:
     rn.add_argument("--jobs", type=int, default=1)
     rn.add_argument("--slow", type=float, default=1.0,
                     help="time limit factor for a loaded machine (default 1)")
-    rn.add_argument("--budget", type=float, default=300.0,
-                    help="seconds of usual test time per mutant: the fastest covering test "
-                         "files up to this sum run (default 300; 1e9: all)")
+    rn.add_argument("--budget", type=float, default=math.inf,
+                    help="seconds of usual test time per mutant: only the fastest covering "
+                         "test files up to this sum run, for a quick look (default: all; "
+                         "a mutant that survives them counts as surviving)")
     rn.add_argument("--json", type=Path)
     sub.add_parser("list", help="print the list")
     args = parser.parse_args(argv)
