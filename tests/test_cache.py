@@ -368,13 +368,37 @@ def test_damaged_locations_are_detected_and_located_again(pbf, tmp_path):
     _same_locations(located[0], link.locate_points(walk, sets[0][1], sets[0][2], 100.0))
 
 
-@pytest.mark.parametrize("field, value", [("segment", 10_000), ("segment", -2),
-                                          ("fraction", 1.5), ("connector_m", -1.0)])
-def test_locations_off_the_network_are_refused_although_their_checksum_matches(
-        pbf, tmp_path, field, value):
+def _forged(fresh, change):
+    """The arrays of ``fresh`` locations, changed by ``change(arrays)``."""
+    arrays = {name: getattr(fresh, name).copy() for name in ("segment", "fraction",
+                                                              "connector_m")}
+    change(arrays)
+    return arrays
+
+
+def _set_one(field, value):
+    def change(arrays):
+        arrays[field][np.flatnonzero(arrays["segment"] >= 0)[0]] = value
+    return change
+
+
+def _drop_last(arrays):
+    for name in arrays:
+        arrays[name] = arrays[name][:-1]
+
+
+@pytest.mark.parametrize("change, reason", [
+    (_set_one("segment", 10_000), "a location lies off the network's segments"),
+    (_set_one("segment", -2), "a location lies off the network's segments"),
+    (_set_one("fraction", 1.5), "a location lies off the network's segments"),
+    (_set_one("connector_m", -1.0), "a location lies off the network's segments"),
+    (_drop_last, "point count differs"),
+])
+def test_forged_locations_are_refused_although_their_checksum_matches(
+        pbf, tmp_path, change, reason):
     """An entry written with a matching checksum but values no location can
-    have (a segment the network lacks, a fraction outside the segment) is not
-    used."""
+    have (a segment the network lacks, a fraction outside the segment, one
+    point fewer) is not used."""
     walk = _village(pbf, tmp_path)["walk"]
     sets = _point_sets()
     (fresh,), _ = cache.locate_points_cached(walk, sets[:1], 100.0, tmp_path / "cache")
@@ -382,32 +406,9 @@ def test_locations_off_the_network_are_refused_although_their_checksum_matches(
     sidecar = folder.with_suffix(".json")
     meta = json.loads(sidecar.read_text())
     identity = {k: meta[k] for k in ("version", "input_sha256", "settings_sha256", "mode")}
-    arrays = {name: getattr(fresh, name).copy() for name in ("segment", "fraction",
-                                                              "connector_m")}
-    linked = np.flatnonzero(fresh.segment >= 0)[0]
-    arrays[field][linked] = value
-    cache._store_arrays(arrays, folder, sidecar, identity, mode="walk")
+    cache._store_arrays(_forged(fresh, change), folder, sidecar, identity, mode="walk")
     located, report = cache.locate_points_cached(walk, sets[:1], 100.0, tmp_path / "cache")
-    assert report["cells"] == {
-        "status": "stored",
-        "reason": "verification failed: a location lies off the network's segments"}
+    assert report["cells"] == {"status": "stored", "reason": f"verification failed: {reason}"}
     _same_locations(located[0], fresh)
     _, report = cache.locate_points_cached(walk, sets[:1], 100.0, tmp_path / "cache")
     assert report["cells"] == {"status": "reused"}
-
-
-def test_locations_of_another_point_count_are_refused(pbf, tmp_path):
-    walk = _village(pbf, tmp_path)["walk"]
-    sets = _point_sets()
-    (fresh,), _ = cache.locate_points_cached(walk, sets[:1], 100.0, tmp_path / "cache")
-    (folder,) = (tmp_path / "cache").glob("locations.walk.cells.*.arrays")
-    sidecar = folder.with_suffix(".json")
-    meta = json.loads(sidecar.read_text())
-    identity = {k: meta[k] for k in ("version", "input_sha256", "settings_sha256", "mode")}
-    cache._store_arrays({name: getattr(fresh, name)[:-1] for name in
-                         ("segment", "fraction", "connector_m")},
-                        folder, sidecar, identity, mode="walk")
-    located, report = cache.locate_points_cached(walk, sets[:1], 100.0, tmp_path / "cache")
-    assert report["cells"] == {"status": "stored",
-                               "reason": "verification failed: point count differs"}
-    _same_locations(located[0], fresh)
