@@ -358,10 +358,11 @@ def _link(state: AccessState, mode: str,
              ("facilities", state.facilities["x"].to_numpy(np.float64),
               state.facilities["y"].to_numpy(np.float64))],
             settings.max_link_distance_m, state.cache_dir, segments)
-        logger.info(f"locations on the {mode} network: "
-                    + ", ".join(f"{name} {entry['status']}" + (f" ({entry['reason']})"
-                                if "reason" in entry else "")
-                                for name, entry in report.items()))
+        logger.log(logging.INFO if state.cache_dir is not None else logging.DEBUG,
+                   f"locations on the {mode} network: "
+                   + ", ".join(f"{name} {entry['status']}" + (f" ({entry['reason']})"
+                               if "reason" in entry else "")
+                               for name, entry in report.items()))
         locations = link.PointLocations.concat(parts)
     graph = link.split_network(state.networks[mode], locations, segments)
     del segments
