@@ -65,6 +65,10 @@ def test_a_mutant_finds_its_line_when_lines_move(mutants):
     assert mutant.apply("x = 1\nif a < b:\n    pass\n") == "x = 1\nif a <= b:\n    pass\n"
     with pytest.raises(ValueError, match="no longer reads"):
         mutant.apply("if a > b:\n")
+    # The tests are chosen by the line where the code is now, not where it was
+    # drawn: the map is of the code as it is.
+    assert mutant.lines("x = 1\ny = 2\nif a < b:\n    pass\n") == [3]
+    assert mutant.lines("if a < b:\n") == [1]
 
 
 @pytest.mark.parametrize(("literal", "bumped"), [("3", "4"), ("0", "1"), ("1_000", "1001"),

@@ -97,24 +97,31 @@ class Mutant:
                 raise ValueError(f"{self.id}: `find` occurs {text.count(self.find)} times")
             return text.replace(self.find, self.replace)
         lines = text.splitlines(keepends=True)
-        row = self.line - 1
-        if row >= len(lines) or lines[row].strip() != self.code:
-            matches = [i for i, s in enumerate(lines) if s.strip() == self.code]
-            if len(matches) != 1:
-                raise ValueError(f"{self.id}: line {self.line} no longer reads {self.code!r}")
-            row = matches[0]
+        row = self._row(lines)
         line = lines[row]
         if line[self.col:self.col + len(self.old)] != self.old:
             raise ValueError(f"{self.id}: column {self.col} no longer holds {self.old!r}")
         lines[row] = line[:self.col] + self.new + line[self.col + len(self.old):]
         return "".join(lines)
 
+    def _row(self, lines: list[str]) -> int:
+        """Index of the line this token mutant changes: its recorded line, or,
+        when the code has moved, the one line that still reads ``code``."""
+        row = self.line - 1
+        if row >= len(lines) or lines[row].strip() != self.code:
+            matches = [i for i, s in enumerate(lines) if s.strip() == self.code]
+            if len(matches) != 1:
+                raise ValueError(f"{self.id}: line {self.line} no longer reads {self.code!r}")
+            row = matches[0]
+        return row
+
     def lines(self, text: str) -> list[int]:
-        """The line numbers this mutant changes (for test selection)."""
+        """The line numbers this mutant changes, where they are now in ``text``
+        (for test selection: the map is of the code as it is)."""
         if self.find:
             start = text[:text.index(self.find)].count("\n") + 1
             return list(range(start, start + self.find.count("\n") + 1))
-        return [self.line]
+        return [self._row(text.splitlines(keepends=True)) + 1]
 
     def describe(self) -> str:
         if self.find:
