@@ -488,7 +488,7 @@ def locate_points_cached(
     the entry could not be used) or ``{"status": "not cached"}``.
     """
     segments = segments or link.network_segments(network)
-    n_segments = len(segments[2])
+    n_segments = len(segments[0])
     found: dict[int, link.PointLocations] = {}
     report: dict[str, dict[str, str]] = {}
     entries = {}

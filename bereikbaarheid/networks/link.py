@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import shapely
 
-from ..kernels import dijkstra
+from ..kernels import csr, dijkstra
 from .graph import RoadNetwork
 
 # A projection closer than this to a segment end reuses the end node, so no
@@ -155,47 +155,20 @@ def link_points(
                          segments)
 
 
-def _sorted_unique(a: np.ndarray) -> np.ndarray:
-    """``np.unique`` of a 1-D integer array by one sort (on ten million keys
-    NumPy 2's hash-based ``np.unique`` took several times as long)."""
-    a = np.sort(a)
-    keep = np.ones(len(a), bool)
-    np.not_equal(a[1:], a[:-1], out=keep[1:])
-    return a[keep]
-
-
 def network_segments(network: RoadNetwork) -> tuple[np.ndarray, ...]:
     """Undirected linkable segments and the edges they are made of.
 
-    Each segment keeps its forward (lo -> hi) and backward (hi -> lo) edge,
-    when those exist. Returns ``(tails, heads, seg_lo, seg_hi, seg_of_edge,
-    seg_fwd, seg_bwd)``. :func:`locate_points` and :func:`split_network`
-    take it, so that a caller doing both on one network computes it once.
+    A segment joins two nodes ``lo < hi`` with at least one linkable edge
+    between them; segments are numbered in (lo, hi) order, a number fixed by
+    the network alone. Each keeps its forward (lo -> hi) and backward
+    (hi -> lo) edge, when those exist; parallel edges in one direction were
+    reduced to one by the builder, and if any remain the lowest edge index
+    wins. Returns ``(seg_lo, seg_hi, seg_of_edge, seg_fwd, seg_bwd)``
+    (:func:`bereikbaarheid.kernels.csr.segments`). :func:`locate_points` and
+    :func:`split_network` take it, so that a caller doing both on one
+    network computes it once.
     """
-    n = network.n_nodes
-    tails = network.edge_tails().astype(np.int64)
-    heads = network.indices.astype(np.int64)
-    lo = np.minimum(tails, heads)
-    hi = np.maximum(tails, heads)
-    seg_key = lo * n + hi
-    linkable_keys = _sorted_unique(seg_key[network.edge_linkable & (tails != heads)])
-    seg_lo = linkable_keys // n
-    seg_hi = linkable_keys % n
-    if len(linkable_keys) == 0:
-        seg_of_edge = np.full(len(tails), -1, np.int64)
-    else:
-        pos = np.minimum(np.searchsorted(linkable_keys, seg_key), len(linkable_keys) - 1)
-        seg_of_edge = np.where(linkable_keys[pos] == seg_key, pos, -1)
-    in_seg = seg_of_edge >= 0
-    forward = in_seg & (tails == lo)
-    backward = in_seg & (tails == hi)
-    seg_fwd = np.full(len(linkable_keys), -1, np.int64)
-    seg_bwd = np.full(len(linkable_keys), -1, np.int64)
-    # Parallel edges in one direction were reduced to one by the builder; if
-    # any remain, the lowest edge index wins deterministically.
-    seg_fwd[seg_of_edge[forward][::-1]] = np.flatnonzero(forward)[::-1]
-    seg_bwd[seg_of_edge[backward][::-1]] = np.flatnonzero(backward)[::-1]
-    return tails, heads, seg_lo, seg_hi, seg_of_edge, seg_fwd, seg_bwd
+    return csr.segments(network.indptr, network.indices, network.edge_linkable)
 
 
 def locate_points(
@@ -211,7 +184,7 @@ def locate_points(
     """
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
-    _, _, seg_lo, seg_hi, _, _, _ = segments or network_segments(network)
+    seg_lo, seg_hi, _, _, _ = segments or network_segments(network)
     out = PointLocations(np.full(len(x), -1, np.int64), np.full(len(x), np.nan),
                          np.full(len(x), np.nan))
     if len(x) == 0 or len(seg_lo) == 0:
@@ -249,8 +222,7 @@ def split_network(network: RoadNetwork, locations: PointLocations,
                   segments: tuple[np.ndarray, ...] | None = None) -> LinkedGraph:
     """The network split at the points' ``locations`` (from :func:`locate_points`);
     ``segments`` as for :func:`locate_points`."""
-    tails, heads, seg_lo, seg_hi, seg_of_edge, seg_fwd, seg_bwd = (
-        segments or network_segments(network))
+    seg_lo, seg_hi, seg_of_edge, seg_fwd, seg_bwd = segments or network_segments(network)
     n = network.n_nodes
     point_node = np.full(len(locations.segment), -1, np.int64)
     connector_m = locations.connector_m.copy()
@@ -258,8 +230,8 @@ def split_network(network: RoadNetwork, locations: PointLocations,
     s_idx = locations.segment[p_idx]
     frac = locations.fraction[p_idx]
     if len(p_idx) == 0:
-        return _as_linked(network, tails, heads, np.ones(len(tails), bool),
-                          [], point_node, connector_m)
+        return _as_linked(network, np.ones(network.indices.shape[0], bool), [], point_node,
+                          connector_m)
     at_lo = frac == 0.0
     at_hi = frac == 1.0
     point_node[p_idx[at_lo]] = seg_lo[s_idx[at_lo]]
@@ -268,11 +240,14 @@ def split_network(network: RoadNetwork, locations: PointLocations,
     mid = ~(at_lo | at_hi)
     split_seg, split_frac = s_idx[mid], frac[mid]
     # One split node per distinct (segment, fraction), numbered in that order.
-    keys = np.unique(np.stack([split_seg.astype(np.float64), split_frac], axis=1), axis=0)
-    uniq_seg = keys[:, 0].astype(np.int64)
-    uniq_frac = keys[:, 1]
-    new_nodes = n + np.arange(len(keys), dtype=np.int64)
-    where = _row_lookup(keys, np.stack([split_seg.astype(np.float64), split_frac], axis=1))
+    order = np.lexsort((split_frac, split_seg))
+    sorted_seg, sorted_frac = split_seg[order], split_frac[order]
+    first = np.ones(len(order), bool)
+    first[1:] = (sorted_seg[1:] != sorted_seg[:-1]) | (sorted_frac[1:] != sorted_frac[:-1])
+    uniq_seg, uniq_frac = sorted_seg[first], sorted_frac[first]
+    new_nodes = n + np.arange(len(uniq_seg), dtype=np.int64)
+    where = np.empty(len(order), np.int64)
+    where[order] = np.cumsum(first) - 1
     point_node[p_idx[mid]] = new_nodes[where]
 
     # Chains lo -> q1 -> ... -> hi along each split segment.
@@ -300,38 +275,30 @@ def split_network(network: RoadNetwork, locations: PointLocations,
             np.round(time_ms[e] * hi_f) - np.round(time_ms[e] * lo_f),
             np.round(length_mm[e] * hi_f) - np.round(length_mm[e] * lo_f),
         ))
-    keep = np.ones(len(tails), bool)
-    replaced = np.isin(seg_of_edge, split_segs)
-    keep[replaced] = False
-    return _as_linked(network, tails, heads, keep, new_edges, point_node, connector_m,
-                      uniq_seg, uniq_frac)
+    split = np.zeros(len(seg_lo) + 1, bool)
+    split[split_segs] = True
+    keep = ~split[seg_of_edge]  # seg_of_edge -1 (not linkable) reads the False at the end
+    return _as_linked(network, keep, new_edges, point_node, connector_m, uniq_seg, uniq_frac,
+                      time_ms, length_mm)
 
 
-def _row_lookup(table: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """Index in the sorted unique 2-column ``table`` of each row of ``rows``."""
-    rec = np.dtype([("a", np.float64), ("b", np.float64)])
-    t = np.ascontiguousarray(table).view(rec).ravel()
-    r = np.ascontiguousarray(rows).view(rec).ravel()
-    return np.searchsorted(t, r)
-
-
-def _as_linked(network, tails, heads, keep, new_edges, point_node, connector_m,
-               split_segment=None, split_fraction=None) -> LinkedGraph:
+def _as_linked(network, keep, new_edges, point_node, connector_m, split_segment=None,
+               split_fraction=None, time_ms=None, length_mm=None) -> LinkedGraph:
+    """The network without the edges not ``keep`` and with ``new_edges``
+    (``(tails, heads, time_ms, length_mm)`` groups) as a :class:`LinkedGraph`."""
     n_new_nodes = 0 if split_segment is None else len(split_segment)
-    n_total = network.n_nodes + n_new_nodes
-    u = np.concatenate([tails[keep]] + [e[0] for e in new_edges])
-    v = np.concatenate([heads[keep]] + [e[1] for e in new_edges])
-    t = np.concatenate([network_time_ms(network)[keep]] + [e[2] for e in new_edges])
-    d = np.concatenate([network_length_mm(network)[keep]] + [e[3] for e in new_edges])
-    order = np.lexsort((v, u))
-    u, v, t, d = u[order], v[order], t[order], d[order]
-    indptr = np.zeros(n_total + 1, np.int64)
-    np.cumsum(np.bincount(u, minlength=n_total), out=indptr[1:])
+    time_ms = network_time_ms(network) if time_ms is None else time_ms
+    length_mm = network_length_mm(network) if length_mm is None else length_mm
+    parts = [np.concatenate([e[i] for e in new_edges]) if new_edges else np.zeros(0)
+             for i in range(4)]
+    indptr, indices, edge_time_ms, edge_length_mm = csr.splice(
+        network.indptr, network.indices, keep, time_ms, length_mm, *parts,
+        network.n_nodes + n_new_nodes)
     return LinkedGraph(
         indptr=indptr,
-        indices=v.astype(np.int32),
-        edge_time_ms=t.astype(np.float64),
-        edge_length_mm=d.astype(np.float64),
+        indices=indices,
+        edge_time_ms=edge_time_ms,
+        edge_length_mm=edge_length_mm,
         point_node=point_node,
         connector_m=connector_m,
         n_network_nodes=network.n_nodes,
