@@ -12,6 +12,7 @@ import pyproj
 import shapely
 
 from .config import Settings
+from .measures import areas as area_table
 from .measures import equity
 from .sources import grid
 
@@ -48,95 +49,86 @@ def summarise(
     analysed area): the median as a ratio, the share beyond the norm as a
     difference.
     """
-    areas: list[tuple[str, str, str, np.ndarray]] = [
-        ("region", region_code, region_name, np.ones(len(cells), bool))
-    ]
-    codes = cells["municipality_code"]
-    names = cells.groupby("municipality_code", sort=True)["municipality_name"].first()
-    for code, name in names.items():
-        areas.append(("municipality", code, name, (codes == code).to_numpy()))
-
+    areas = area_table.areas(cells, region_code, region_name)
     # Modes that were computed (public transport is skipped without a feed).
     modes = [m for m in settings.modes if f"{m}_link_m" in cells]
     weights = {"all": _weights(cells, POPULATION)}
     weights.update({g: _weights(cells, col) for g, col in AGE_GROUPS.items()})
-    # Every cell of the run is the analysed area each row is compared with.
-    reference = {}
+    rows: list[list[dict]] = [[] for _ in areas]  # per area: by type, then mode
     for ftype in settings.facility_types:
+        cbs = cells[f"{ftype}_cbs_distance_m"].to_numpy(np.float64) if (
+            f"{ftype}_cbs_distance_m" in cells) else np.full(len(cells), np.nan)
+        norm_s = settings.norm_min[ftype] * 60.0
         for mode in modes:
-            t = cells[f"{ftype}_{mode}_time_s"].to_numpy(np.float64)
-            reached = np.isfinite(t)
-            reference[ftype, mode] = (
-                equity.weighted_quantile(t[reached], weights["all"][reached], 0.5),
-                _equity(np.ones(len(cells), bool), t, weights,
-                        settings.norm_min[ftype] * 60.0)["share_beyond_norm"])
-    rows = []
-    for level, code, name, in_area in areas:
-        for ftype in settings.facility_types:
-            cbs = cells[f"{ftype}_cbs_distance_m"].to_numpy(np.float64) if (
-                f"{ftype}_cbs_distance_m" in cells) else np.full(len(cells), np.nan)
-            norm_s = settings.norm_min[ftype] * 60.0
-            for mode in modes:
-                time_s = cells[f"{ftype}_{mode}_time_s"].to_numpy(np.float64)
-                linked = cells[f"{mode}_link_m"].notna().to_numpy()
-                row = _area_row(level, code, name, ftype, mode, in_area, time_s,
-                                linked, cbs, weights, settings.thresholds_min)
-                row.update(_equity(in_area, time_s, weights, norm_s))
-                median_all, beyond_all = reference[ftype, mode]
+            time_s = cells[f"{ftype}_{mode}_time_s"].to_numpy(np.float64)
+            linked = cells[f"{mode}_link_m"].notna().to_numpy()
+            ordered = area_table.sorted_by_area(time_s, weights["all"], areas)
+            # Every cell of the run is the analysed area each row is compared with.
+            median_all = equity.weighted_quantile(*ordered[0], 0.5, presorted=True)
+            beyond_all = _shares_beyond(areas[0][3], time_s, weights, norm_s)["share_beyond_norm"]
+            for area_rows, (level, code, name, area), (x, w) in zip(rows, areas, ordered):
+                row = _area_row(level, code, name, ftype, mode, area, time_s,
+                                linked, cbs, weights, settings.thresholds_min, x, w)
+                row.update(_equity(area, time_s, weights, norm_s, x, w))
                 row["median_time_vs_analysed_area"] = (
                     row["median_time_s"] / median_all if median_all > 0 else np.nan)
                 row["share_beyond_norm_vs_analysed_area"] = row["share_beyond_norm"] - beyond_all
-                rows.append(row)
-    return pd.DataFrame(rows)
+                area_rows.append(row)
+    return pd.DataFrame([row for area_rows in rows for row in area_rows])
 
 
-def _equity(in_area: np.ndarray, time_s: np.ndarray, weights: dict[str, np.ndarray],
-            norm_s: float) -> dict[str, float]:
-    """Inequality of travel time among the residents who reach a facility, and
-    the shares (all, 0-14, 65+) beyond the norm (unlinked and unreached count
-    as beyond)."""
-    t = time_s[in_area]
+def _shares_beyond(area: np.ndarray, time_s: np.ndarray, weights: dict[str, np.ndarray],
+                   norm_s: float) -> dict[str, float]:
+    """Shares (all, 0-14, 65+) beyond the norm; unlinked and unreached count as beyond."""
+    t = time_s[area]
     beyond = ~(np.where(np.isfinite(t), t, np.inf) <= norm_s)
-    out = {
-        "gini_time": equity.gini(t, weights["all"][in_area]),
-        "palma_time": equity.palma(t, weights["all"][in_area]),
-    }
+    out = {}
     for group, column in (("all", "share_beyond_norm"), ("0_14", "share_0_14_beyond_norm"),
                           ("65_plus", "share_65_plus_beyond_norm")):
-        w = weights[group][in_area]
+        w = weights[group][area]
         out[column] = float(w[beyond].sum() / w.sum()) if w.sum() > 0 else np.nan
     return out
 
 
-def _area_row(level, code, name, ftype, mode, in_area, time_s, linked, cbs, weights,
-              thresholds_min) -> dict:
-    w = weights["all"][in_area]
-    t = time_s[in_area]
+def _equity(area: np.ndarray, time_s: np.ndarray, weights: dict[str, np.ndarray],
+            norm_s: float, x: np.ndarray, w: np.ndarray) -> dict[str, float]:
+    """Inequality of travel time among the residents who reach a facility
+    (``x``, ``w``: their times and weights, by time) and the shares beyond the norm."""
+    out = {"gini_time": equity.gini(x, w, presorted=True),
+           "palma_time": equity.palma(x, w, presorted=True)}
+    out.update(_shares_beyond(area, time_s, weights, norm_s))
+    return out
+
+
+def _area_row(level, code, name, ftype, mode, area, time_s, linked, cbs, weights,
+              thresholds_min, x, w_sorted) -> dict:
+    w = weights["all"][area]
+    t = time_s[area]
     reached = np.isfinite(t)
     row = {
         "level": level, "area_code": code, "area_name": name,
         "type": ftype, "mode": mode,
-        "n_cells": int(in_area.sum()),
-        "n_cells_unlinked": int((~linked[in_area]).sum()),
-        "n_cells_unreachable": int((linked[in_area] & ~reached).sum()),
+        "n_cells": len(area),
+        "n_cells_unlinked": int((~linked[area]).sum()),
+        "n_cells_unreachable": int((linked[area] & ~reached).sum()),
         "population": float(w.sum()),
-        "population_0_14": float(weights["0_14"][in_area].sum()),
-        "population_65_plus": float(weights["65_plus"][in_area].sum()),
-        "population_unlinked": float(w[~linked[in_area]].sum()),
-        "population_unreachable": float(w[linked[in_area] & ~reached].sum()),
+        "population_0_14": float(weights["0_14"][area].sum()),
+        "population_65_plus": float(weights["65_plus"][area].sum()),
+        "population_unlinked": float(w[~linked[area]].sum()),
+        "population_unreachable": float(w[linked[area] & ~reached].sum()),
         "mean_time_s": _weighted_mean(t[reached], w[reached]),
-        "median_time_s": equity.weighted_quantile(t[reached], w[reached], 0.5),
-        "p90_time_s": equity.weighted_quantile(t[reached], w[reached], 0.9),
+        "median_time_s": equity.weighted_quantile(x, w_sorted, 0.5, presorted=True),
+        "p90_time_s": equity.weighted_quantile(x, w_sorted, 0.9, presorted=True),
     }
     for group, prefix in (("all", "share"), ("0_14", "share_0_14"),
                           ("65_plus", "share_65_plus")):
-        gw = weights[group][in_area]
+        gw = weights[group][area]
         total = gw.sum()
         for minutes in thresholds_min:
             within = reached & (np.where(reached, t, np.inf) <= minutes * 60.0)
             row[f"{prefix}_within_{minutes}min"] = (
                 float(gw[within].sum() / total) if total > 0 else np.nan)
-    c = cbs[in_area]
+    c = cbs[area]
     ok = np.isfinite(c)
     row["mean_cbs_distance_m"] = _weighted_mean(c[ok], w[ok])
     return row

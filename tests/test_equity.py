@@ -64,3 +64,51 @@ def test_palma_equals_the_ratio_over_expanded_residents(cells):
     w = np.array([c[1] for c in cells], np.float64)
     got = equity.palma(np.array([c[0] for c in cells]), w)
     assert got == pytest.approx(top / bottom, rel=1e-9)
+
+
+# Values with ties, missing values and zero weights, in cells spread over areas.
+_cells = st.lists(st.tuples(st.sampled_from([np.nan, np.inf, 0.0, 60.0, 60.0, 90.5, 600.0]),
+                            st.sampled_from([0.0, 0.0, 1.0, 2.5, 7.0, np.nan]),
+                            st.integers(0, 3), st.booleans()), max_size=40)
+
+
+def _bits(v: float) -> int:
+    return int(np.float64(v).view(np.int64))
+
+
+@hsettings(max_examples=200, deadline=None)
+@given(_cells)
+def test_presorted_statistics_equal_the_unsorted_ones_to_the_bit(cells):
+    x = np.array([c[0] for c in cells], np.float64)
+    w = np.array([c[1] for c in cells], np.float64)
+    xs, ws = equity.sorted_valid(x, w)
+    assert _bits(equity.gini(xs, ws, presorted=True)) == _bits(equity.gini(x, w))
+    assert _bits(equity.palma(xs, ws, presorted=True)) == _bits(equity.palma(x, w))
+    finite = np.isfinite(x) & np.isfinite(w)
+    for q in (0.5, 0.9):
+        assert _bits(equity.weighted_quantile(xs, ws, q, presorted=True)) == _bits(
+            equity.weighted_quantile(x[finite], w[finite], q))
+
+
+@hsettings(max_examples=200, deadline=None)
+@given(_cells)
+def test_sorted_by_area_equals_sorting_each_area_alone(cells):
+    import pandas as pd
+
+    from bereikbaarheid.measures import areas
+
+    x = np.array([c[0] for c in cells], np.float64)
+    w = np.array([c[1] for c in cells], np.float64)
+    code = [f"GM{c[2]:04d}" for c in cells]
+    keep = np.array([c[3] for c in cells], bool)
+    table = pd.DataFrame({"municipality_code": code, "municipality_name": code})
+    area_list = areas.areas(table, "R", "region")
+    assert [a[1] for a in area_list] == ["R", *sorted(set(code))]
+    for given_keep in (None, keep):
+        got = areas.sorted_by_area(x, w, area_list, given_keep)
+        assert len(got) == len(area_list)
+        for (_, _, _, cells_at), (gx, gw) in zip(area_list, got):
+            k = np.ones(len(x), bool) if given_keep is None else given_keep
+            wx, ww = equity.sorted_valid(x[cells_at][k[cells_at]], w[cells_at][k[cells_at]])
+            np.testing.assert_array_equal(gx, wx)
+            np.testing.assert_array_equal(gw, ww)

@@ -7,7 +7,7 @@ import pandas as pd
 
 from ..config import FACILITY_SCOPES, Settings
 from ..sources import grid
-from . import equity
+from . import areas, equity
 
 # Column-name tag of each scope: ``gp_car_nl_only_time_s``.
 SCOPE_TAGS: dict[str, str] = {"cross-border": "cross_border", "nl-only": "nl_only"}
@@ -66,30 +66,35 @@ def compare_scopes(cells: pd.DataFrame, settings: Settings, region_code: str,
     """
     other = other_scope(settings.facility_scope)
     population = np.nan_to_num(cells[grid.POPULATION_COLUMN].to_numpy(np.float64), nan=0.0)
-    areas = [("region", region_code, region_name, np.ones(len(cells), bool))]
-    names = cells.groupby("municipality_code", sort=True)["municipality_name"].first()
-    for code, name in names.items():
-        areas.append(("municipality", code, name,
-                      (cells["municipality_code"] == code).to_numpy()))
-    rows = []
-    for level, code, name, in_area in areas:
-        for ftype in settings.facility_types:
-            norm_s = settings.norm_min[ftype] * 60.0
-            for mode in settings.modes:
-                main_col = f"{ftype}_{mode}_time_s"
-                other_col = f"{ftype}_{mode}_{SCOPE_TAGS[other]}_time_s"
-                if main_col not in cells or other_col not in cells:
-                    continue
-                times = {settings.facility_scope: cells[main_col].to_numpy(np.float64),
-                         other: cells[other_col].to_numpy(np.float64)}
-                rows.append(_row(level, code, name, ftype, mode, in_area, population,
-                                 times["cross-border"], times["nl-only"], norm_s))
-    return pd.DataFrame(rows, columns=list(BORDER_COLUMNS))
+    area_list = areas.areas(cells, region_code, region_name)
+    rows: list[list[dict]] = [[] for _ in area_list]  # per area: by type, then mode
+    for ftype in settings.facility_types:
+        norm_s = settings.norm_min[ftype] * 60.0
+        for mode in settings.modes:
+            main_col = f"{ftype}_{mode}_time_s"
+            other_col = f"{ftype}_{mode}_{SCOPE_TAGS[other]}_time_s"
+            if main_col not in cells or other_col not in cells:
+                continue
+            times = {settings.facility_scope: cells[main_col].to_numpy(np.float64),
+                     other: cells[other_col].to_numpy(np.float64)}
+            cross, nl = times["cross-border"], times["nl-only"]
+            # The medians are over the residents both scopes reach.
+            sorted_cross = areas.sorted_by_area(cross, population, area_list, np.isfinite(nl))
+            sorted_nl = areas.sorted_by_area(nl, population, area_list, np.isfinite(cross))
+            for area_rows, (level, code, name, area), by_cross, by_nl in zip(
+                    rows, area_list, sorted_cross, sorted_nl):
+                area_rows.append(_row(level, code, name, ftype, mode, area, population,
+                                      cross, nl, norm_s, by_cross, by_nl))
+    return pd.DataFrame([row for area_rows in rows for row in area_rows],
+                        columns=list(BORDER_COLUMNS))
 
 
-def _row(level, code, name, ftype, mode, in_area, population, cross, nl, norm_s) -> dict:
-    w = population[in_area]
-    cross, nl = cross[in_area], nl[in_area]
+def _row(level, code, name, ftype, mode, area, population, cross, nl, norm_s, by_cross,
+         by_nl) -> dict:
+    """One area's row; ``by_cross`` and ``by_nl``: the compared residents'
+    times and weights in each scope, by time (for the medians)."""
+    w = population[area]
+    cross, nl = cross[area], nl[area]
     both = np.isfinite(cross) & np.isfinite(nl)
     abroad = np.where(np.isfinite(nl), cross < nl, np.isfinite(cross))
     total = w.sum()
@@ -110,8 +115,9 @@ def _row(level, code, name, ftype, mode, in_area, population, cross, nl, norm_s)
         "mean_time_nl_only_s": mean(nl[both]),
         "mean_difference_s": mean(diff),
         "max_difference_s": float(diff[wb > 0].max()) if (wb > 0).any() else np.nan,
-        "median_time_cross_border_s": equity.weighted_quantile(cross[both], wb, 0.5),
-        "median_time_nl_only_s": equity.weighted_quantile(nl[both], wb, 0.5),
+        "median_time_cross_border_s": equity.weighted_quantile(*by_cross, 0.5,
+                                                               presorted=True),
+        "median_time_nl_only_s": equity.weighted_quantile(*by_nl, 0.5, presorted=True),
         "share_within_norm_cross_border": share(np.isfinite(cross) & (cross <= norm_s)),
         "share_within_norm_nl_only": share(np.isfinite(nl) & (nl <= norm_s)),
         "population_nearest_abroad": float(w[abroad].sum()),
