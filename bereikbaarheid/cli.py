@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, NoReturn
 
-from . import __version__, _progress
+from . import __version__, _process, _progress
 from .errors import BereikbaarheidError, ConfigError, interrupted
 
 logger = logging.getLogger("bereikbaarheid")
@@ -47,7 +47,14 @@ class _Parser(argparse.ArgumentParser):
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``bereikbaarheid`` command; returns the exit status."""
+    """Entry point of the ``bereikbaarheid`` command; returns the exit status.
+
+    Run as the command (``argv`` None), it first sets the process's memory
+    settings for large arrays (:func:`bereikbaarheid._process.tune_memory`);
+    called from Python with ``argv`` it leaves the process as it is.
+    """
+    if argv is None:
+        _process.tune_memory()
     argv = sys.argv[1:] if argv is None else list(argv)
     parser, commands = _parser()
     if len(argv) <= 1 and (not argv or argv[0] in _NEEDS_INPUT):

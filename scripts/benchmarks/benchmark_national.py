@@ -27,6 +27,10 @@ timetable: the window plus ``pt_max_time_min``), ``profile_s``,
 ``per_cell_sample_cells``, ``per_cell_sample_s``, ``per_cell_estimate_s``,
 ``peak_gb`` and ``sample_equal``.
 
+Each child first applies the process memory settings the command applies
+(:func:`bereikbaarheid._process.tune_memory`; ``memory_settings`` in its
+figures); ``BEREIKBAARHEID_SYSTEM_MEMORY=1`` runs the children without them.
+
 The parent kills a child whose RSS passes ``--max-rss-gb`` (the machine is
 shared) and reports the step it was in. Prints the figures and, with
 ``--json``, writes them to a file.
@@ -384,7 +388,12 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
 
     if args.child:
+        # The command's memory settings, so a child times what the command does.
+        from bereikbaarheid import _process
+
+        memory = _process.tune_memory()
         result = _CHILDREN[args.child](args)
+        result["memory_settings"] = memory
         (work / f"result-{args.child}.json").write_text(json.dumps(result, indent=1))
         return
 
