@@ -308,8 +308,9 @@ def _other_scope_access(road: access.AccessResult, every: gpd.GeoDataFrame,
             parts.append(access.add_facilities(one, pd.DataFrame(
                 every.loc[abroad].drop(columns="geometry"))).table)
         else:
+            # Only the times are compared: no counts or CBS distance.
             parts.append(access.close_facilities(one, every.loc[abroad, "facility_id"],
-                                                 table_only=True).table)
+                                                 table_only=True, times_only=True).table)
         if release:
             state.modes[mode] = dataclasses.replace(ms, nearest={}, cbs={})
     return pd.concat(parts, axis=1)
