@@ -39,6 +39,7 @@ _API = {
     "run_scenario": "scenario",
     "read_scenario": "sources.scenario",
     "show_progress": "_progress",
+    "tune_memory": "_process",
     "build_report": "report",
 }
 

@@ -406,6 +406,49 @@ def test_count_within_agrees_with_a_plain_dijkstra(case):
                                   count_reference(n, edges, sources, targets, direct, cutoffs))
 
 
+# Below a last cutoff of 2**24 the batches carry float32 values (exact for
+# whole numbers up to 2**24); from it on, float64.
+NARROW = 2 ** 24
+
+
+def test_count_within_at_the_float32_limit_by_eye():
+    # A chain 0 -> 1 -> 2 -> 3 -> 4 whose sums straddle 2**24.
+    steps = [NARROW - 3, 2, 1, 1]          # sums: 2**24 - 3, - 1, 2**24, 2**24 + 1
+    edges = [(u, u + 1, c, 1) for u, c in enumerate(steps)] + [(4, 5, 4, 1)]
+    h = ch.build_hierarchy(*csr(6, edges))
+    targets = [[(node, 0)] for node in range(1, 6)]
+    # 2**24 - 1 is within; 2**24 and 2**24 + 1 are not, although 2**24 + 1
+    # is 2**24 in float32.
+    counts = count_ch(h, [[(0, 0)]], targets, [], [NARROW - 1])
+    np.testing.assert_array_equal(counts[:, 0], [1, 1, 0, 0, 0])
+    # From 2**24 on, float64: 2**24 + 5 (to 5) would round to 2**24 + 4 in
+    # float32 and wrongly count within 2**24 + 4.
+    counts = count_ch(h, [[(0, 0)]], targets, [], [NARROW + 1, NARROW + 4])
+    np.testing.assert_array_equal(counts, [[1, 1], [1, 1], [1, 1], [1, 1], [0, 0]])
+    for cutoffs in ([NARROW - 1], [NARROW + 1, NARROW + 4]):
+        np.testing.assert_array_equal(
+            count_ch(h, [[(0, 0)]], targets, [], cutoffs),
+            count_reference(6, edges, [[(0, 0)]], targets, [], cutoffs))
+
+
+@settings(max_examples=80, deadline=None)
+@given(count_cases(), st.booleans())
+def test_count_within_agrees_with_a_plain_dijkstra_around_2_to_the_24(case, wide):
+    # Every cost times 2**20 + 1 (odd, so sums above 2**24 are not float32
+    # numbers): cutoffs up to 14 of them stay below 2**24 (float32), or with
+    # ``wide`` one beyond it is added (float64).
+    n, edges, sources, targets, direct, cutoffs = case
+    k = 2 ** 20 + 1
+    edges = [(u, v, c * k, length) for u, v, c, length in edges]
+    sources = [[(node, c * k) for node, c in e] for e in sources]
+    targets = [[(node, c * k) for node, c in e] for e in targets]
+    direct = [(a, b, c * k) for a, b, c in direct]
+    cutoffs = [c * k for c in cutoffs] + ([NARROW + 5 * k] if wide else [])
+    h = ch.build_hierarchy(*csr(n, edges))
+    np.testing.assert_array_equal(count_ch(h, sources, targets, direct, cutoffs),
+                                  count_reference(n, edges, sources, targets, direct, cutoffs))
+
+
 @pytest.fixture(scope="module")
 def grid_20k():
     indptr, indices, cost, length = road_grid(20_000, seed=3)
@@ -633,3 +676,48 @@ def test_two_step_fca_is_bit_identical_for_any_thread_count(grid_20k):
         numba.set_num_threads(threads)
     for a, b in zip(one, more):
         assert a.tobytes() == b.tobytes()
+
+
+# --------------------------------------------------------------------------
+# Targets prepared once for several queries
+# --------------------------------------------------------------------------
+
+@settings(max_examples=60, deadline=None)
+@given(count_cases())
+def test_prepared_targets_give_the_same_counts_and_catchments(case):
+    n, edges, sources, targets, direct, cutoffs = case
+    h = ch.build_hierarchy(*csr(n, edges))
+    prepared = ch.prepare_targets(h, *flat(targets))
+    got = ch.count_within(h, *flat(sources), np.asarray(cutoffs, float), targets=prepared,
+                          **direct_pairs(direct))
+    np.testing.assert_array_equal(got, count_ch(h, sources, targets, direct, cutoffs))
+    decay = np.linspace(1.0, 0.5, max(cutoffs) + 1)
+    demand = np.arange(1.0, len(targets) + 1)
+    capacity = np.full(len(sources), 2.0)
+    by_arrays = ch.two_step_fca(h, *flat(sources), *flat(targets), decay, demand, capacity,
+                                **direct_pairs(direct))
+    by_prepared = ch.two_step_fca(h, *flat(sources), decay=decay, target_demand=demand,
+                                  source_capacity=capacity, targets=prepared,
+                                  **direct_pairs(direct))
+    for a, b in zip(by_arrays, by_prepared):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_prepared_targets_are_checked():
+    h = ch.build_hierarchy(*csr(3, [(0, 1, 1, 1), (1, 2, 1, 1)]))
+    other = ch.build_hierarchy(*csr(4, [(0, 1, 1, 1)]))
+    one = np.array([0, 1])
+    prepared = ch.prepare_targets(h, one, [2], [0.0])
+    assert ch.count_within(h, one, [0], [0.0], [5.0], targets=prepared).tolist() == [[1]]
+    with pytest.raises(ValueError, match="not both"):
+        ch.count_within(h, one, [0], [0.0], [5.0], one, [2], [0.0], targets=prepared)
+    with pytest.raises(ValueError, match="4 nodes, not this one of 3"):
+        ch.count_within(h, one, [0], [0.0], [5.0], targets=ch.prepare_targets(other, one, [3],
+                                                                              [0.0]))
+    with pytest.raises(ValueError, match="go together"):
+        ch.count_within(h, one, [0], [0.0], [5.0], one, [2])
+    with pytest.raises(ValueError, match="target_cost"):
+        ch.prepare_targets(h, one, [2], [-1.0])
+    with pytest.raises(ValueError, match="direct_target"):
+        ch.count_within(h, one, [0], [0.0], [5.0], targets=prepared, direct_source=[0],
+                        direct_target=[1], direct_cost=[1.0])

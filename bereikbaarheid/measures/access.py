@@ -85,6 +85,8 @@ class ModeState:
     cbs: dict[str, Search] = field(default_factory=dict)
     hierarchy: ch.Hierarchy | None = None
     cell_entries: tuple[np.ndarray, ...] | None = None
+    # The cells as the hierarchy's targets, prepared once for every type.
+    targets: ch.Targets | None = None
 
 
 @dataclass
@@ -186,6 +188,7 @@ def compute_access(
                 ms.cbs[ftype] = Search(*dijkstra.nearest_source(
                     *_by_length(ms.rev), ms.fac_node[sel], ms.fac_mm[sel], sel))
             progress.update()
+        ms.targets = None  # some 200 MB on a national network; capacity prepares its own
         state.modes[mode] = _measured(ms)
     progress.close()
     return _result(state)
@@ -526,7 +529,8 @@ def hierarchy_inputs(ms: ModeState, sel: np.ndarray) -> dict[str, np.ndarray]:
     each other without touching the network (*direct* pairs). Pieces of a
     split edge sum exactly to it, so the best combination is the linked
     graph's shortest path, and the results equal those of the Dijkstra
-    searches exactly. Sources keep the order of ``sel``.
+    searches exactly. Sources keep the order of ``sel``. The targets are prepared
+    once per mode (``ms.targets``) and shared by every type.
     """
     graph, n_net = ms.graph, ms.graph.n_network_nodes
     linked = np.flatnonzero(ms.cell_node >= 0)
@@ -534,8 +538,10 @@ def hierarchy_inputs(ms: ModeState, sel: np.ndarray) -> dict[str, np.ndarray]:
         # Into a cell along the search graph = out of it along the forward graph.
         ms.cell_entries = _split_entries(graph.indptr, graph.indices, graph.edge_time_ms,
                                          n_net, ms.cell_node[linked])
-    target_indptr, target_node, target_cost, _ = ms.cell_entries
-    target_cost = target_cost + np.repeat(ms.cell_ms[linked], np.diff(target_indptr))
+    if ms.targets is None:
+        target_indptr, target_node, target_cost, _ = ms.cell_entries
+        target_cost = target_cost + np.repeat(ms.cell_ms[linked], np.diff(target_indptr))
+        ms.targets = ch.prepare_targets(ms.hierarchy, target_indptr, target_node, target_cost)
     rindptr, rindices, rtime, _ = ms.rev
     source_indptr, source_node, source_cost, reached = _split_entries(
         rindptr, rindices, rtime, n_net, ms.fac_node[sel])
@@ -550,8 +556,7 @@ def hierarchy_inputs(ms: ModeState, sel: np.ndarray) -> dict[str, np.ndarray]:
     offset = np.arange(len(pair)) - np.repeat(np.cumsum(n_at) - n_at, n_at)
     target = cells_at[first[pair] + offset]
     return dict(source_indptr=source_indptr, source_node=source_node,
-                source_cost=source_cost, target_indptr=target_indptr,
-                target_node=target_node, target_cost=target_cost,
+                source_cost=source_cost, targets=ms.targets,
                 direct_source=owner[pair], direct_target=target,
                 direct_cost=ms.fac_ms[sel][owner[pair]] + cost[pair] + ms.cell_ms[linked][target])
 

@@ -21,7 +21,7 @@ from .. import _io, _progress
 from ..config import Settings
 from ..errors import InputError
 from ..sources import gtfs as gtfs_source, osm as osm_source
-from ..kernels import ch, dijkstra
+from ..kernels import ch, csr, dijkstra
 from . import _way_rules, build, graph, link, timetable, transit
 from .graph import RoadNetwork
 
@@ -477,7 +477,7 @@ def locate_points_cached(
     A set ``(name, x, y)`` is stored in ``locations.{mode}.{name}.{key}.arrays``,
     keyed by the SHA-256 of the network's geometry and topology, of the
     points' coordinates, of the maximum link distance and of the linking
-    code; it is verified like a network (every array's SHA-256, shape and
+    code (``link.py`` and ``kernels/csr.py``, which numbers the segments); it is verified like a network (every array's SHA-256, shape and
     dtype, then that every location lies on one of the network's segments).
     The cells of a region keep their entry while the facilities change, so
     a scenario only locates its facilities again. With ``cache_dir`` None
@@ -496,7 +496,9 @@ def locate_points_cached(
     if cache_dir is not None:
         network_digest = _arrays_digest(network.node_x, network.node_y, network.indptr,
                                         network.indices, network.edge_linkable)
-        code = hashlib.sha256(Path(link.__file__).read_bytes()).hexdigest()[:16]
+        # The linking code, and the kernel that numbers the segments.
+        code = hashlib.sha256(b"".join(Path(m.__file__).read_bytes()
+                                       for m in (link, csr))).hexdigest()[:16]
         for i, (name, x, y) in enumerate(point_sets):
             x = np.asarray(x, np.float64)
             y = np.asarray(y, np.float64)

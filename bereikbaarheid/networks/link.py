@@ -251,7 +251,9 @@ def split_network(network: RoadNetwork, locations: PointLocations,
     point_node[p_idx[mid]] = new_nodes[where]
 
     # Chains lo -> q1 -> ... -> hi along each split segment.
-    split_segs = np.unique(uniq_seg)
+    first_of_seg = np.ones(len(uniq_seg), bool)  # uniq_seg is sorted
+    first_of_seg[1:] = uniq_seg[1:] != uniq_seg[:-1]
+    split_segs = uniq_seg[first_of_seg]
     chain_seg = np.concatenate([split_segs, uniq_seg, split_segs])
     chain_frac = np.concatenate([np.zeros(len(split_segs)), uniq_frac, np.ones(len(split_segs))])
     chain_node = np.concatenate([seg_lo[split_segs], new_nodes, seg_hi[split_segs]])

@@ -16,6 +16,7 @@ nodes at the ends of their roads. :func:`count_within` counts, for every target,
 sources within each cutoff: RPHAST (PHAST restricted to the nodes that lead
 down to a target, bounded by the last cutoff) for batches of sources;
 :func:`two_step_fca` runs the same batches for a two-step floating catchment.
+:func:`prepare_targets` arranges their targets once for several queries.
 
 Exactness. Costs and lengths must be whole numbers (milliseconds,
 millimetres) stored as floats, so every sum is exact and the results equal
@@ -37,10 +38,11 @@ Bounded witness searches (a settled-node limit) may add superfluous
 shortcuts, never wrong ones.
 """
 
-from ._batched import count_within, two_step_fca
+from ._batched import Targets, count_within, prepare_targets, two_step_fca
 from ._build import build_hierarchy
 from ._hierarchy import HIERARCHY_FORMAT, Hierarchy
 from ._query import nearest_source, nearest_source_split, one_to_all
 
-__all__ = ["HIERARCHY_FORMAT", "Hierarchy", "build_hierarchy", "count_within", "nearest_source",
-           "nearest_source_split", "one_to_all", "two_step_fca"]
+__all__ = ["HIERARCHY_FORMAT", "Hierarchy", "Targets", "build_hierarchy", "count_within",
+           "nearest_source", "nearest_source_split", "one_to_all", "prepare_targets",
+           "two_step_fca"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numba
 import numpy as np
 
@@ -24,6 +26,14 @@ _BATCH_SLOTS = 4096
 # Cutoffs stay below this so that a sum beyond the cutoff can never round
 # down onto it.
 _CUTOFF_LIMIT = 2.0 ** 52
+
+# Below this last cutoff (about 4.7 hours in ms) a batch carries its values
+# as float32: every whole number up to 2**24 is exact in float32, every sum
+# of whole costs within the cutoff has all its partial sums within it too,
+# and a sum beyond 2**24 rounds to at least 2**24, never back within the
+# cutoff. So the values that count are the float64 ones bit for bit, at
+# half the memory traffic.
+_NARROW_LIMIT = 2.0 ** 24
 
 # 2SFCA deals its batches over this many chunks whatever the thread count,
 # each summing into its own float per target, so the floating-point sums (and
@@ -197,17 +207,18 @@ def _batch_values(up_indptr, up_indices, up_cost, tail_indptr, heads, tail_cost,
 
 
 @numba.njit(cache=True, nogil=True)
-def _workspace(n, n_targets):
+def _workspace(n, n_targets, like):
     """An empty workspace for :func:`_batch_totals`, as one tuple.
 
     ``(slot_of, mark, touched, val, keys, heap_nodes, target_slot,
     target_touched, target_val)``: the node slots of :func:`_batch_values`
-    and the target slots of :func:`_batch_totals`, both grown on demand.
+    (``val`` of the dtype of ``like``, the edge costs) and the target slots
+    of :func:`_batch_totals`, both grown on demand.
     """
     capacity = max(1, min(n, _BATCH_SLOTS))
     target_capacity = 1024
     return (np.full(n, -1, dtype=np.int32), np.zeros((n >> 5) + 1, dtype=np.int64),
-            np.empty(capacity, dtype=np.int32), np.empty((capacity, _BATCH), dtype=np.float64),
+            np.empty(capacity, dtype=np.int32), np.empty((capacity, _BATCH), dtype=like.dtype),
             np.empty(capacity, dtype=np.float64), np.empty(capacity, dtype=np.int32),
             np.full(n_targets, -1, dtype=np.int32), np.empty(target_capacity, dtype=np.int32),
             np.empty((target_capacity, _BATCH), dtype=np.float64))
@@ -236,7 +247,7 @@ def _batch_totals(up_indptr, up_indices, up_cost, tail_indptr, heads, tail_cost,
     while n_touched < 0:
         capacity = min(n, 2 * touched.shape[0])
         touched = np.empty(capacity, dtype=np.int32)
-        val = np.empty((capacity, _BATCH), dtype=np.float64)
+        val = np.empty((capacity, _BATCH), dtype=val.dtype)
         keys = np.empty(capacity, dtype=np.float64)
         heap_nodes = np.empty(capacity, dtype=np.int32)
         n_touched = _batch_values(up_indptr, up_indices, up_cost, tail_indptr, heads,
@@ -302,7 +313,7 @@ def _chunk_counts(up_indptr, up_indices, up_cost, tail_indptr, heads, tail_cost,
     n_sources = source_indptr.shape[0] - 1
     n_batches = (n_sources + _BATCH - 1) // _BATCH
     last = cutoffs[cutoffs.shape[0] - 1]
-    work = _workspace(relevant.shape[0], bucket.shape[0])
+    work = _workspace(relevant.shape[0], bucket.shape[0], up_cost)
     for b in range(chunk, n_batches, n_chunks):
         first = b * _BATCH
         n_batch = min(_BATCH, n_sources - first)
@@ -355,7 +366,7 @@ def _chunk_two_step(up_indptr, up_indices, up_cost, tail_indptr, heads, tail_cos
     if chunk >= n_batches:
         return
     last = float(decay.shape[0] - 1)
-    work = _workspace(relevant.shape[0], spread.shape[0])
+    work = _workspace(relevant.shape[0], spread.shape[0], up_cost)
     demand = np.empty(_BATCH, dtype=np.float64)
     ratio = np.empty(_BATCH, dtype=np.float64)
     for b in range(chunk, n_batches, n_chunks):
@@ -440,21 +451,75 @@ def _by_key(key: np.ndarray, n_keys: int, *values: np.ndarray) -> tuple[np.ndarr
     return (indptr,) + tuple(np.ascontiguousarray(v[order]) for v in values)
 
 
-def _pairs(h: Hierarchy, source_indptr, source_node, source_cost, target_indptr,
-           target_node, target_cost, direct_source, direct_target, direct_cost) -> tuple:
-    """Checked entries and direct pairs of a many-to-many query (see :func:`count_within`).
+@dataclass(frozen=True)
+class Targets:
+    """The targets of :func:`count_within` and :func:`two_step_fca`, prepared
+    once (:func:`prepare_targets`) for several queries on one hierarchy.
 
-    ``(source_indptr, source_node, source_cost, target_indptr, target_node,
-    target_cost, direct_source, direct_target, direct_cost)``, the direct
-    pairs empty when none are given.
+    ``n_nodes`` is the hierarchy's node count; the rest are the arrays the
+    batches read: the downward edges by tail, which nodes lead down to a
+    target entry, and the entries grouped by their node's rank.
+    """
+
+    n_nodes: int
+    n_targets: int
+    tail_indptr: np.ndarray
+    heads: np.ndarray
+    tail_cost: np.ndarray
+    relevant: np.ndarray
+    entry_indptr: np.ndarray
+    entry_target: np.ndarray
+    entry_cost: np.ndarray
+
+
+def prepare_targets(h: Hierarchy, target_indptr: np.ndarray, target_node: np.ndarray,
+                    target_cost: np.ndarray) -> Targets:
+    """Targets for :func:`count_within` and :func:`two_step_fca` (their
+    ``targets`` argument), checked and arranged once: several queries to the
+    same targets (one per facility type) then skip that work. Arguments as
+    the ``target_*`` ones of :func:`count_within`.
+    """
+    target_indptr, target_node, target_cost = _entries("target", target_indptr, target_node,
+                                                       target_cost, h.n)
+    n_targets = target_indptr.shape[0] - 1
+    tail_indptr, heads, tail_cost = _down_by_tail(h.down_indptr, h.down_indices, h.down_cost)
+    entry_target = np.repeat(np.arange(n_targets, dtype=np.int32), np.diff(target_indptr))
+    entry_indptr, entry_target, entry_cost = _by_key(h.rank[target_node], h.n, entry_target,
+                                                     target_cost)
+    relevant = _relevant_nodes(tail_indptr, heads, entry_indptr)
+    return Targets(h.n, n_targets, tail_indptr, heads, tail_cost, relevant, entry_indptr,
+                   entry_target, entry_cost)
+
+
+def _given_targets(h: Hierarchy, target_indptr, target_node, target_cost,
+                   targets: Targets | None) -> Targets:
+    """``targets``, or the ``target_*`` arrays prepared; exactly one of the two."""
+    arrays = [a is not None for a in (target_indptr, target_node, target_cost)]
+    if targets is not None:
+        if any(arrays):
+            raise ValueError("give targets or target_indptr, target_node and target_cost, "
+                             "not both")
+        if targets.n_nodes != h.n:
+            raise ValueError(f"targets were prepared for a hierarchy of {targets.n_nodes} "
+                             f"nodes, not this one of {h.n}")
+        return targets
+    if not all(arrays):
+        raise ValueError("target_indptr, target_node and target_cost go together: give all "
+                         "three, or targets")
+    return prepare_targets(h, target_indptr, target_node, target_cost)
+
+
+def _pairs(h: Hierarchy, source_indptr, source_node, source_cost, n_targets: int,
+           direct_source, direct_target, direct_cost) -> tuple:
+    """Checked sources and direct pairs of a many-to-many query (see :func:`count_within`).
+
+    ``(source_indptr, source_node, source_cost, direct_source, direct_target,
+    direct_cost)``, the direct pairs empty when none are given.
     """
     n = h.n
     source_indptr, source_node, source_cost = _entries("source", source_indptr, source_node,
                                                        source_cost, n)
-    target_indptr, target_node, target_cost = _entries("target", target_indptr, target_node,
-                                                       target_cost, n)
     n_sources = source_indptr.shape[0] - 1
-    n_targets = target_indptr.shape[0] - 1
     given = [a is not None for a in (direct_source, direct_target, direct_cost)]
     if any(given) and not all(given):
         raise ValueError("direct_source, direct_target and direct_cost go together: "
@@ -475,42 +540,43 @@ def _pairs(h: Hierarchy, source_indptr, source_node, source_cost, target_indptr,
         direct_source = np.zeros(0, dtype=np.int32)
         direct_target = np.zeros(0, dtype=np.int32)
         direct_cost = np.zeros(0, dtype=np.float64)
-    return (source_indptr, source_node, source_cost, target_indptr, target_node, target_cost,
-            direct_source, direct_target, direct_cost)
+    return source_indptr, source_node, source_cost, direct_source, direct_target, direct_cost
 
 
-def _search_arrays(h: Hierarchy, source_indptr, source_node, source_cost, target_indptr,
-                   target_node, target_cost, direct_source, direct_target,
-                   direct_cost) -> tuple:
+def _search_arrays(h: Hierarchy, source_indptr, source_node, source_cost, direct_source,
+                   direct_target, direct_cost, targets: Targets, last: float) -> tuple:
     """The arrays batched RPHAST reads, in the order its kernels take them.
 
     ``(up_indptr, up_indices, up_cost, tail_indptr, heads, tail_cost,
     relevant, source_indptr, source_rank, source_cost, entry_indptr,
     entry_target, entry_cost, direct_indptr, direct_target, direct_cost)``:
-    downward edges by tail, target entries and direct pairs grouped by their
-    node's rank and their source, from checked inputs (:func:`_pairs`).
+    the prepared ``targets``, and the direct pairs grouped by their source,
+    from checked inputs (:func:`_pairs`). Below ``_NARROW_LIMIT`` for the
+    last cutoff ``last``, the edge and source costs go as float32 (see
+    ``_NARROW_LIMIT``).
     """
     n_sources = source_indptr.shape[0] - 1
-    n_targets = target_indptr.shape[0] - 1
-    tail_indptr, heads, tail_cost = _down_by_tail(h.down_indptr, h.down_indices, h.down_cost)
-    entry_target = np.repeat(np.arange(n_targets, dtype=np.int32), np.diff(target_indptr))
-    entry_indptr, entry_target, entry_cost = _by_key(h.rank[target_node], h.n, entry_target,
-                                                     target_cost)
-    relevant = _relevant_nodes(tail_indptr, heads, entry_indptr)
     direct_indptr, direct_target, direct_cost = _by_key(direct_source, n_sources,
                                                         direct_target, direct_cost)
     source_rank = np.ascontiguousarray(h.rank[source_node], dtype=np.int32)
-    return (h.up_indptr, h.up_indices, h.up_cost, tail_indptr, heads, tail_cost, relevant,
-            source_indptr, source_rank, source_cost, entry_indptr, entry_target, entry_cost,
-            direct_indptr, direct_target, direct_cost)
+    up_cost, tail_cost = h.up_cost, targets.tail_cost
+    if last < _NARROW_LIMIT:
+        up_cost, tail_cost, source_cost = (a.astype(np.float32)
+                                           for a in (up_cost, tail_cost, source_cost))
+    return (h.up_indptr, h.up_indices, up_cost, targets.tail_indptr, targets.heads, tail_cost,
+            targets.relevant, source_indptr, source_rank, source_cost, targets.entry_indptr,
+            targets.entry_target, targets.entry_cost, direct_indptr, direct_target, direct_cost)
 
 
 def count_within(h: Hierarchy, source_indptr: np.ndarray, source_node: np.ndarray,
-                 source_cost: np.ndarray, cutoffs: np.ndarray, target_indptr: np.ndarray,
-                 target_node: np.ndarray, target_cost: np.ndarray,
+                 source_cost: np.ndarray, cutoffs: np.ndarray,
+                 target_indptr: np.ndarray | None = None,
+                 target_node: np.ndarray | None = None,
+                 target_cost: np.ndarray | None = None,
                  direct_source: np.ndarray | None = None,
                  direct_target: np.ndarray | None = None,
-                 direct_cost: np.ndarray | None = None) -> np.ndarray:
+                 direct_cost: np.ndarray | None = None, *,
+                 targets: Targets | None = None) -> np.ndarray:
     """Number of sources within each cutoff of every target, by batched RPHAST.
 
     Source ``s`` starts at the nodes ``source_node[a]`` of its entries ``a``
@@ -563,6 +629,9 @@ def count_within(h: Hierarchy, source_indptr: np.ndarray, source_node: np.ndarra
         Optional (all or none), one value per direct pair: a source, a target
         and the pair's cost (whole number >= 0) without the graph, e.g. a
         facility within the cell itself.
+    targets
+        The targets prepared by :func:`prepare_targets`, instead of the
+        three ``target_*`` arrays (for several queries to the same targets).
 
     Returns
     -------
@@ -577,12 +646,12 @@ def count_within(h: Hierarchy, source_indptr: np.ndarray, source_node: np.ndarra
         cutoffs that are not strictly increasing, or direct pairs naming an
         unknown source or target.
     """
-    (source_indptr, source_node, source_cost, target_indptr, target_node, target_cost,
-     direct_source, direct_target, direct_cost) = _pairs(
-        h, source_indptr, source_node, source_cost, target_indptr, target_node, target_cost,
-        direct_source, direct_target, direct_cost)
+    targets = _given_targets(h, target_indptr, target_node, target_cost, targets)
+    n_targets = targets.n_targets
+    (source_indptr, source_node, source_cost, direct_source, direct_target,
+     direct_cost) = _pairs(h, source_indptr, source_node, source_cost, n_targets,
+                           direct_source, direct_target, direct_cost)
     n_sources = source_indptr.shape[0] - 1
-    n_targets = target_indptr.shape[0] - 1
     cutoffs = np.asarray(cutoffs)
     if cutoffs.ndim != 1:
         raise ValueError(f"cutoffs must be 1-D, got shape {cutoffs.shape}")
@@ -596,18 +665,20 @@ def count_within(h: Hierarchy, source_indptr: np.ndarray, source_node: np.ndarra
         return np.zeros((n_targets, cutoffs.shape[0]), dtype=np.int32)
     n_batches = -(-n_sources // _BATCH)
     n_chunks = max(1, min(n_batches, numba.get_num_threads()))
-    search = _search_arrays(h, source_indptr, source_node, source_cost, target_indptr,
-                            target_node, target_cost, direct_source, direct_target,
-                            direct_cost)
+    search = _search_arrays(h, source_indptr, source_node, source_cost, direct_source,
+                            direct_target, direct_cost, targets, float(cutoffs[-1]))
     return _count_within_kernel(*search, cutoffs, n_targets, n_chunks)
 
 
 def two_step_fca(h: Hierarchy, source_indptr: np.ndarray, source_node: np.ndarray,
-                 source_cost: np.ndarray, target_indptr: np.ndarray, target_node: np.ndarray,
-                 target_cost: np.ndarray, decay: np.ndarray, target_demand: np.ndarray,
-                 source_capacity: np.ndarray, direct_source: np.ndarray | None = None,
+                 source_cost: np.ndarray, target_indptr: np.ndarray | None = None,
+                 target_node: np.ndarray | None = None,
+                 target_cost: np.ndarray | None = None, decay: np.ndarray | None = None,
+                 target_demand: np.ndarray | None = None,
+                 source_capacity: np.ndarray | None = None,
+                 direct_source: np.ndarray | None = None,
                  direct_target: np.ndarray | None = None,
-                 direct_cost: np.ndarray | None = None
+                 direct_cost: np.ndarray | None = None, *, targets: Targets | None = None
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """2SFCA ratios of sources (facilities) and targets (cells), by batched RPHAST.
 
@@ -648,6 +719,9 @@ def two_step_fca(h: Hierarchy, source_indptr: np.ndarray, source_node: np.ndarra
         counts as 0).
     direct_source, direct_target, direct_cost
         Optional direct pairs, as in :func:`count_within`.
+    targets
+        Prepared targets instead of the ``target_*`` arrays, as in
+        :func:`count_within`.
 
     Returns
     -------
@@ -665,12 +739,14 @@ def two_step_fca(h: Hierarchy, source_indptr: np.ndarray, source_node: np.ndarra
         non-finite decay table, and demand or capacity that is negative,
         infinite or of the wrong length.
     """
-    (source_indptr, source_node, source_cost, target_indptr, target_node, target_cost,
-     direct_source, direct_target, direct_cost) = _pairs(
-        h, source_indptr, source_node, source_cost, target_indptr, target_node, target_cost,
-        direct_source, direct_target, direct_cost)
+    targets = _given_targets(h, target_indptr, target_node, target_cost, targets)
+    n_targets = targets.n_targets
+    (source_indptr, source_node, source_cost, direct_source, direct_target,
+     direct_cost) = _pairs(h, source_indptr, source_node, source_cost, n_targets,
+                           direct_source, direct_target, direct_cost)
     n_sources = source_indptr.shape[0] - 1
-    n_targets = target_indptr.shape[0] - 1
+    if decay is None or target_demand is None or source_capacity is None:
+        raise ValueError("decay, target_demand and source_capacity are needed")
     decay = np.asarray(decay)
     if decay.ndim != 1 or decay.shape[0] == 0:
         raise ValueError(f"decay must be a 1-D table with at least one weight, "
@@ -687,7 +763,6 @@ def two_step_fca(h: Hierarchy, source_indptr: np.ndarray, source_node: np.ndarra
                                             n_sources, minimum=0.0, strict=False)
     if n_sources == 0 or n_targets == 0:
         return np.zeros(n_targets), np.full(n_sources, np.nan), np.zeros(n_sources)
-    search = _search_arrays(h, source_indptr, source_node, source_cost, target_indptr,
-                            target_node, target_cost, direct_source, direct_target,
-                            direct_cost)
+    search = _search_arrays(h, source_indptr, source_node, source_cost, direct_source,
+                            direct_target, direct_cost, targets, float(decay.shape[0] - 1))
     return _two_step_kernel(*search, decay, target_demand, source_capacity)
