@@ -123,7 +123,7 @@ def _improve_kernel(indptr, indices, weight, length, cost, label, path_length,
                           queued, keys, nodes, size)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _nearest_source_kernel(indptr, indices, weight, length, source_nodes,
                            source_cost, source_label):
     n = indptr.shape[0] - 1
@@ -135,7 +135,7 @@ def _nearest_source_kernel(indptr, indices, weight, length, source_nodes,
     return cost, label, path_length
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _repair_kernel(indptr, indices, weight, length, cost, label, path_length, affected,
                    source_nodes, source_cost, source_label):
     """Recompute the ``affected`` nodes (in place) from their unaffected

@@ -13,10 +13,12 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numba
 import numpy as np
 import pandas as pd
 
@@ -179,19 +181,39 @@ def compute_access(
                              total=len(modes) * len(settings.facility_types))
     for mode in modes:
         ms = _link(state, mode)
+        _nearest_searches(state, mode, ms)
         for ftype in settings.facility_types:
-            sel = _selected(state, ms, ftype)
-            ms.nearest[ftype] = _nearest_search(ms, sel)
-            ms.counts[ftype] = _counts_within(state, ms, sel)
-            if mode == "car":
-                sel = _selected(state, ms, ftype, domestic=True)
-                ms.cbs[ftype] = Search(*dijkstra.nearest_source(
-                    *_by_length(ms.rev), ms.fac_node[sel], ms.fac_mm[sel], sel))
+            ms.counts[ftype] = _counts_within(state, ms, _selected(state, ms, ftype))
             progress.update()
         ms.targets = None  # some 200 MB on a national network; capacity prepares its own
         state.modes[mode] = _measured(ms)
     progress.close()
     return _result(state)
+
+
+def _nearest_searches(state: AccessState, mode: str, ms: ModeState) -> None:
+    """Fill ``ms.nearest`` (by time) and, for the car, ``ms.cbs`` (by length,
+    domestic facilities) for every type.
+
+    The searches are independent and their kernels run without the GIL, so
+    they go as many at a time as Numba has threads (a search is one thread);
+    each result is the same whatever the number.
+    """
+    jobs: dict[tuple[str, str], Any] = {}
+
+    def by_length(sel: np.ndarray) -> Search:
+        return Search(*dijkstra.nearest_source(*_by_length(ms.rev), ms.fac_node[sel],
+                                               ms.fac_mm[sel], sel))
+
+    with ThreadPoolExecutor(max_workers=max(1, numba.get_num_threads())) as pool:
+        for ftype in state.settings.facility_types:
+            jobs["nearest", ftype] = pool.submit(_nearest_search, ms,
+                                                 _selected(state, ms, ftype))
+            if mode == "car":
+                jobs["cbs", ftype] = pool.submit(by_length,
+                                                 _selected(state, ms, ftype, domestic=True))
+        for (kind, ftype), job in jobs.items():
+            getattr(ms, kind)[ftype] = job.result()
 
 
 def add_facilities(state: AccessState, new: pd.DataFrame) -> AccessResult:
@@ -304,14 +326,20 @@ def close_facilities(state: AccessState, facility_ids: Iterable[Any], *,
         else:
             ms = _link(out, mode, old.locations.take(keep_points))
             old_node = _node_map(old.graph, ms.graph)
-        for ftype in out.settings.facility_types:
-            # Repair on the old graph (paths between the remaining nodes cost
-            # the same on both), then keep the nodes the new graph has.
+        # Repair on the old graph (paths between the remaining nodes cost the
+        # same on both), then keep the nodes the new graph has; the types'
+        # repairs are independent and run without the GIL, as many at a time
+        # as Numba has threads.
+        with ThreadPoolExecutor(max_workers=max(1, numba.get_num_threads())) as pool:
+            repairs = {}
+            for ftype in out.settings.facility_types:
+                sel = _selected(state, old, ftype)
+                repairs[ftype] = pool.submit(_repaired, old.rev, old.nearest[ftype], closed,
+                                             old_node, old.fac_node[sel], old.fac_ms[sel], sel)
+            for ftype, job in repairs.items():
+                ms.nearest[ftype] = job.result()
+        for ftype in () if times_only else out.settings.facility_types:
             sel = _selected(state, old, ftype)
-            ms.nearest[ftype] = _repaired(old.rev, old.nearest[ftype], closed, old_node,
-                                          old.fac_node[sel], old.fac_ms[sel], sel)
-            if times_only:
-                continue
             gone = sel[np.isin(sel, closed)]
             ms.counts[ftype] = old.counts[ftype] - _counts_within(state, old, gone)
             if mode == "car":

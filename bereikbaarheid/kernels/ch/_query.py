@@ -131,7 +131,7 @@ def _nearest_source_kernel(up_indptr, up_indices, up_cost, up_length, down_indpt
     return out_cost, out_label, out_length
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _split_nearest_kernel(up_indptr, up_indices, up_cost, up_length, down_indptr,
                           down_indices, down_cost, down_length, rank, indptr, indices,
                           weight, length, source_nodes, source_cost, source_label):
