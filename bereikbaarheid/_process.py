@@ -28,8 +28,6 @@ import logging
 import os
 import sys
 
-import numpy as np
-
 logger = logging.getLogger(__name__)
 
 OPT_OUT = "BEREIKBAARHEID_SYSTEM_MEMORY"
@@ -41,6 +39,8 @@ _M_MMAP_MAX = -4
 
 def _madvise_switch():
     """NumPy's (private, long-standing) switch of the huge-page advice, or None."""
+    import numpy as np  # here: the command's --help imports nothing heavy
+
     core = getattr(np, "_core", None) or getattr(np, "core", None)
     return getattr(getattr(core, "multiarray", None), "_set_madvise_hugepage", None)
 

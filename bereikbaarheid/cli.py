@@ -49,12 +49,12 @@ class _Parser(argparse.ArgumentParser):
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``bereikbaarheid`` command; returns the exit status.
 
-    Run as the command (``argv`` None), it first sets the process's memory
-    settings for large arrays (:func:`bereikbaarheid._process.tune_memory`);
-    called from Python with ``argv`` it leaves the process as it is.
+    Run as the command (``argv`` None), a command that runs first sets the
+    process's memory settings for large arrays
+    (:func:`bereikbaarheid._process.tune_memory`); called from Python with
+    ``argv`` it leaves the process as it is.
     """
-    if argv is None:
-        _process.tune_memory()
+    as_command = argv is None
     argv = sys.argv[1:] if argv is None else list(argv)
     parser, commands = _parser()
     if len(argv) <= 1 and (not argv or argv[0] in _NEEDS_INPUT):
@@ -66,6 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # --help, --version, or a usage error already printed
         return int(exc.code or 0)
     debug = args.debug
+    if as_command:
+        _process.tune_memory()
     saved = logger.handlers[:], logger.level, _progress.is_quiet()
     _configure_output(args)
     try:

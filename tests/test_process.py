@@ -58,10 +58,10 @@ def test_a_users_numpy_setting_is_respected():
 @glibc
 def test_the_command_applies_them_and_a_call_from_python_does_not():
     command = _run("from bereikbaarheid import cli\n"
-                   "sys.argv = ['bereikbaarheid', '--version']\n"
+                   "sys.argv = ['bereikbaarheid', '-q', 'regions']\n"
                    "cli.main()\napplied = None")
     assert command["after"] is False
-    from_python = _run("from bereikbaarheid import cli\ncli.main(['--version'])\n"
+    from_python = _run("from bereikbaarheid import cli\ncli.main(['-q', 'regions'])\n"
                        "applied = None")
     assert from_python["after"] == from_python["before"]
 
