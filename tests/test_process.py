@@ -40,13 +40,22 @@ def _run(action: str, **env: str) -> dict:
 def test_tune_memory_turns_the_advice_off_and_keeps_freed_memory():
     got = _run("applied = _process.tune_memory()")
     assert got["applied"] == {"numpy_hugepages_off": True, "malloc_keeps_memory": True}
+    _advice_on_at_import(got)
     assert got["after"] is False
+
+
+def _advice_on_at_import(got: dict) -> None:
+    """The cases below compare the advice before and after: they only show
+    something where NumPy switched it on at import (Linux 4.6 and later)."""
+    if not got["before"]:
+        pytest.skip("NumPy leaves the huge-page advice off on this kernel")
 
 
 def test_the_opt_out_leaves_the_process_as_it_was():
     got = _run("applied = _process.tune_memory()", **{_process.OPT_OUT: "1"})
     assert got["applied"] == {"numpy_hugepages_off": False, "malloc_keeps_memory": False}
-    assert got["after"] == got["before"]
+    _advice_on_at_import(got)
+    assert got["after"] is True
 
 
 def test_a_users_numpy_setting_is_respected():
@@ -60,13 +69,15 @@ def test_the_command_applies_them_and_a_call_from_python_does_not():
     command = _run("from bereikbaarheid import cli\n"
                    "sys.argv = ['bereikbaarheid', '-q', 'regions']\n"
                    "cli.main()\napplied = None")
+    _advice_on_at_import(command)
     assert command["after"] is False
     from_python = _run("from bereikbaarheid import cli\ncli.main(['-q', 'regions'])\n"
                        "applied = None")
-    assert from_python["after"] == from_python["before"]
+    assert from_python["before"] is True and from_python["after"] is True
 
 
 def test_importing_the_package_changes_nothing():
     got = _run("import bereikbaarheid.pipeline, bereikbaarheid.measures.access\n"
                "applied = None")
-    assert got["after"] == got["before"]
+    _advice_on_at_import(got)
+    assert got["after"] is True

@@ -477,8 +477,9 @@ def locate_points_cached(
     A set ``(name, x, y)`` is stored in ``locations.{mode}.{name}.{key}.arrays``,
     keyed by the SHA-256 of the network's geometry and topology, of the
     points' coordinates, of the maximum link distance and of the linking
-    code (``link.py`` and ``kernels/csr.py``, which numbers the segments); it is verified like a network (every array's SHA-256, shape and
-    dtype, then that every location lies on one of the network's segments).
+    code (``link.py`` and ``kernels/csr.py``, which numbers the segments);
+    it is verified like a network (every array's SHA-256, shape and dtype,
+    then that every location lies on one of the network's segments).
     The cells of a region keep their entry while the facilities change, so
     a scenario only locates its facilities again. With ``cache_dir`` None
     nothing is read or stored.
