@@ -185,7 +185,9 @@ def compute_access(
         for ftype in settings.facility_types:
             ms.counts[ftype] = _counts_within(state, ms, _selected(state, ms, ftype))
             progress.update()
-        ms.targets = None  # some 200 MB on a national network; capacity prepares its own
+        # Some 200 MB on a national network. Capacity prepares them again, once
+        # for its types, and they stay with the kept state from then on.
+        ms.targets = None
         state.modes[mode] = _measured(ms)
     progress.close()
     return _result(state)
